@@ -1,0 +1,266 @@
+"""Settings shared by every environment.
+
+Each value that differs between deployments comes from the environment
+through django-environ; `.env.example` lists and explains every variable.
+`dev`, `test` and `production` start from here and change only what differs.
+"""
+
+from pathlib import Path
+
+import environ
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Git-ignored working folder for the embedded defaults: SQLite, broker, inbox.
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+# Off by default: production and tests take their environment as given.
+# `./dev run` turns it on so a local `.env` can override the embedded defaults.
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
+    env.read_env(BASE_DIR / ".env")
+
+# https://docs.djangoproject.com/en/6.1/ref/settings/#debug
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+# https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Internationalisation
+# https://docs.djangoproject.com/en/6.1/topics/i18n/
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Whitenoise serves static files in `runserver` too, as in production.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "allauth",
+    "allauth.account",
+    "users",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+# Form widgets render from TEMPLATES too, so templates/ can override them.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+WSGI_APPLICATION = "project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def database_from_env(default: str | None = None) -> dict:
+    """The default database from DATABASE_URL, with the options every site uses.
+
+    https://docs.djangoproject.com/en/6.1/ref/settings/#databases
+    """
+    config = env.db("DATABASE_URL", default=default)
+    # Every request runs in one transaction: a failure anywhere in a signup
+    # leaves no half-created account, and outgoing mail commits with it.
+    config["ATOMIC_REQUESTS"] = True
+    config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return {"default": config}
+
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Users and passwords
+# https://docs.djangoproject.com/en/6.1/topics/auth/customizing/
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = [
+    # /admin/login/ authenticates through Django's backend ...
+    "django.contrib.auth.backends.ModelBackend",
+    # ... and /accounts/login/ through allauth's, which knows EmailAddress.
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# https://docs.djangoproject.com/en/6.1/topics/auth/passwords/
+# Argon2id first; PBKDF2 stays so older hashes verify and are upgraded on login.
+PASSWORD_HASHERS = [
+    "users.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+_DJANGO_VALIDATORS = "django.contrib.auth.password_validation"
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": f"{_DJANGO_VALIDATORS}.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["email", "name"]},
+    },
+    {"NAME": f"{_DJANGO_VALIDATORS}.MinimumLengthValidator"},
+    {"NAME": f"{_DJANGO_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_DJANGO_VALIDATORS}.NumericPasswordValidator"},
+    {"NAME": "users.validators.MaximumLengthValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+# Reset links expire after one hour; NIST SP 800-63B asks for 24 hours at most.
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 60)
+
+# django-allauth
+# https://docs.allauth.org/en/latest/account/configuration.html
+ACCOUNT_ADAPTER = "users.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "users.forms.SignupForm"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# A GET only shows the confirmation form; a POST confirms. Mail scanners that
+# prefetch links cannot use a verification link up.
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 1
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_RATE_LIMITS = {
+    # allauth's defaults, stated so they are reviewed with the code.
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+# Rate limits key on the client address. Behind N reverse proxies the client
+# is the Nth address from the right of X-Forwarded-For; with 0 the header is
+# ignored, so a client cannot forge its own address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
+# Cache: allauth's rate limits live here, so every web process must share it.
+# https://docs.djangoproject.com/en/6.1/topics/cache/#redis
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+
+
+# Email
+# https://docs.djangoproject.com/en/6.1/topics/email/
+def mailers_from_env(default: str | None = None) -> dict:
+    """MAILERS from EMAIL_URL, in django-environ's `email_url` syntax.
+
+    smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS),
+    smtp+ssl://user:password@host:465, or consolemail:// for the console.
+    """
+    config = env.email_url("EMAIL_URL", default=default)
+    options = {}
+    if config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config["EMAIL_HOST_USER"],
+            "password": config["EMAIL_HOST_PASSWORD"],
+            "use_tls": config.get("EMAIL_USE_TLS", False),
+            "use_ssl": config.get("EMAIL_USE_SSL", False),
+            "timeout": env.int("EMAIL_TIMEOUT", default=30),
+        }
+    return {"default": {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}}
+
+
+MAILERS = mailers_from_env(default="smtp://127.0.0.1:25")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="accounts@localhost")
+# Seconds before the first retry of a refused or failed delivery; doubles each time.
+EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=10)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request must not hang on an unreachable broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+
+# Static files, served by whitenoise.
+# https://whitenoise.readthedocs.io/
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "project" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Security headers on every response.
+# https://docs.djangoproject.com/en/6.1/ref/csp/
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Logging: to stderr, where the process manager collects it.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

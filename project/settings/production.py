@@ -1,0 +1,61 @@
+"""Production: every deployment-specific value comes from the environment.
+
+Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL,
+EMAIL_URL and DEFAULT_FROM_EMAIL. Everything else has a safe default; see
+`.env.example`. `manage.py check --deploy --fail-level WARNING` passes.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, database_from_env, env, mailers_from_env
+
+for _name in (
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+    "DEFAULT_FROM_EMAIL",
+):
+    if not env(_name, default=""):
+        raise ImproperlyConfigured(f"Set the {_name} environment variable.")
+
+# https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+if (
+    len(SECRET_KEY) < 50
+    or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random value of at least 50 characters, for "
+        "example from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
+
+DATABASES = database_from_env()
+MAILERS = mailers_from_env()
+
+# Static files: hashed, compressed and cached for ever once `collectstatic`
+# has run; whitenoise still finds them in the app folders if it has not.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "project.storage.ForgivingManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
+
+# HTTPS
+# https://docs.djangoproject.com/en/6.1/topics/security/#ssl-https
+# Behind a proxy that terminates TLS, set DJANGO_BEHIND_TLS_PROXY=true: the
+# service speaks plain HTTP to the proxy and trusts its X-Forwarded-Proto.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

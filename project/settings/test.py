@@ -1,0 +1,24 @@
+"""The test suite: real PostgreSQL, Redis, Celery worker and SMTP server.
+
+Tests start the worker and the SMTP server themselves (tests/conftest.py).
+Every name that another run on this machine could share (Redis databases,
+the queue) can be moved with an environment variable.
+"""
+
+from .base import *  # noqa: F403
+from .base import database_from_env, env
+
+SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-satisfy-the-checks"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+DATABASES = database_from_env(default="postgres://postgres@127.0.0.1:5432/accounts")
+
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/14")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+}
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="accounts-test")

@@ -1,0 +1,70 @@
+"""The allauth account adapter: the one seam for our account behaviour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from users import mail
+from users.models import User
+
+MAX_EMAIL_LENGTH = User._meta.get_field("email").max_length
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email: str) -> str:
+        # allauth would silently cut a longer address to the column's length
+        # and create an account for an address nobody typed.
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise ValidationError(
+                _("Enter an email address of at most %(max)d characters.")
+                % {"max": MAX_EMAIL_LENGTH}
+            )
+        email = super().clean_email(email)
+        lock_address(email)
+        return email
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render every account email in the request, then queue it for the worker.
+
+        Rendering here means links carry the request's host; the worker only
+        gets plain strings and the response never waits on SMTP.
+        """
+        request = allauth_context.request
+        ctx: dict[str, Any] = {
+            "request": request,
+            "email": email,
+            "current_site": get_current_site(request),
+        }
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        mail.queue_email(message, kind=mail.kind_of(template_prefix))
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        message = super().render_mail(template_prefix, email, context, headers)
+        return mail.with_html_alternative(message, context)
+
+
+def lock_address(email: str) -> None:
+    """Serialise concurrent signups for one address until the first commits.
+
+    allauth checks that an address is free, then inserts the user. Two
+    signups racing between those steps would both pass the check and the
+    second would hit the unique constraint as a 500. Under this lock the
+    second waits, then sees the first's committed account and answers as
+    for any taken address. The lock is PostgreSQL's, held until the
+    request's transaction ends (ATOMIC_REQUESTS); elsewhere it is a no-op.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"signup:{email.lower()}"],
+        )

@@ -1,0 +1,169 @@
+"""The admin for email users."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from allauth.decorators import rate_limit
+from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from users.forms import UserChangeForm, UserCreationForm
+from users.models import User
+
+
+def address_to_verify(user: User) -> EmailAddress:
+    """The user's primary address, created unverified if allauth has none.
+
+    allauth's login and verification work on `EmailAddress` rows; a user added
+    in the admin starts without one.
+    """
+    address = user.emailaddress_set.order_by("-primary").first()
+    if address is None:
+        address = EmailAddress.objects.create(user=user, email=user.email, primary=True)
+    return address
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = _("verified")
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(verified=True)
+        if self.value() == "no":
+            return queryset.filter(verified=False)
+        return queryset
+
+
+class EmailAddressInline(admin.TabularInline):
+    """The user's addresses as allauth knows them; edited in their own admin."""
+
+    model = EmailAddress
+    fields = ["email", "primary", "verified"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = [
+        "email",
+        "name",
+        "verified",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "last_login",
+    ]
+    list_filter = ["is_staff", "is_active", VerifiedFilter]
+    search_fields = ["email", "name"]
+    ordering = ["-date_joined"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Profile"), {"fields": ["name"]}),
+        (
+            _("Permissions"),
+            {
+                "fields": [
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+    inlines = [EmailAddressInline]
+    actions = ["resend_verification_email", "deactivate"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+        return super().get_queryset(request).annotate(verified=Exists(verified))
+
+    @admin.display(boolean=True, ordering="verified", description=_("verified"))
+    def verified(self, user: User) -> bool:
+        return user.verified
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            address_to_verify(obj)
+
+    @admin.action(description=_("Resend verification email"))
+    def resend_verification_email(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> None:
+        sent = 0
+        for user in queryset.filter(verified=False):
+            address_to_verify(user).send_confirmation(request)
+            sent += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Queued %(count)d verification email.",
+                "Queued %(count)d verification emails.",
+                sent,
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
+        skipped = queryset.count() - sent
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d user was already verified; nothing sent.",
+                    "%(count)d users were already verified; nothing sent.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.INFO,
+            )
+
+    @admin.action(description=_("Deactivate selected users"))
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(
+                request, _("You cannot deactivate your own account."), messages.ERROR
+            )
+            queryset = queryset.exclude(pk=request.user.pk)
+        count = queryset.update(is_active=False)
+        self.message_user(
+            request,
+            ngettext(
+                "Deactivated %(count)d user.", "Deactivated %(count)d users.", count
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+# /admin/login/ authenticates outside allauth; give it the same per-client
+# limit as allauth's login so it is no back door for password guessing.
+admin.site.login = rate_limit(action="login")(admin.site.login)

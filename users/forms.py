@@ -1,0 +1,78 @@
+"""Forms for the user's own pages and for the admin."""
+
+from __future__ import annotations
+
+from allauth.account import forms as allauth_forms
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.utils.translation import gettext_lazy as _
+
+from users.models import User
+
+
+class SignupForm(allauth_forms.SignupForm):
+    """allauth's signup form, refusing any field sent more than once.
+
+    A form keeps the last of repeated values; an account must never be made
+    from a guess about which address was meant.
+    """
+
+    def clean(self) -> dict:
+        getlist = getattr(self.data, "getlist", None)
+        if getlist:
+            for name in self.fields:
+                if len(getlist(name)) > 1:
+                    self.add_error(name, _("Enter a single value."))
+        return super().clean()
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["name"]
+
+
+class NormalizedEmailMixin:
+    def clean_email(self) -> str:
+        return User.objects.normalize_email(self.cleaned_data["email"])
+
+
+class UserCreationForm(NormalizedEmailMixin, auth_forms.AdminUserCreationForm):
+    """The admin's add form: an email address and the password twice."""
+
+    class Meta:
+        model = User
+        fields = ["email"]
+
+
+class PasswordStatusWidget(auth_forms.ReadOnlyPasswordHashWidget):
+    """Whether a password is set, and nothing of its hash.
+
+    Django's widget prints the first characters of the salt and the hash;
+    no part of a hash belongs on a page.
+    """
+
+    template_name = "users/widgets/password_status.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["usable_password"] = bool(value) and not value.startswith(
+            UNUSABLE_PASSWORD_PREFIX
+        )
+        return context
+
+
+class UserChangeForm(NormalizedEmailMixin, auth_forms.UserChangeForm):
+    password = auth_forms.ReadOnlyPasswordHashField(
+        label=_("Password"),
+        widget=PasswordStatusWidget,
+        help_text=_(
+            "Raw passwords are not stored, so there is no way to see the "
+            "user's password."
+        ),
+    )
+
+    class Meta:
+        model = User
+        fields = "__all__"

@@ -1,0 +1,139 @@
+"""The user: identified by an email address, with no username anywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Strip and lowercase the whole address.
+
+        allauth stores every `EmailAddress` lowercased; keeping `User.email`
+        identical means one spelling of an address everywhere.
+        """
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, email: str) -> User:
+        # /admin/login/ finds the user this way; match any case.
+        return self.get(email__iexact=self.normalize_email(email))
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        email = self.normalize_email(email)
+        if not email:
+            raise ValueError("An email address is required.")
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValueError(f"{email!r} is not a valid email address.") from None
+        user = self.model(email=email, **extra)
+        # With no password, set_password() stores an unusable one.
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        """Create a staff superuser whose address counts as verified.
+
+        allauth's login (with mandatory verification) needs a verified
+        `EmailAddress`, so one is created here; without it the superuser could
+        use /admin/ but not /accounts/login/.
+        """
+        from allauth.account.models import EmailAddress
+
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        if extra["is_staff"] is not True:
+            raise ValueError("A superuser must have is_staff=True.")
+        if extra["is_superuser"] is not True:
+            raise ValueError("A superuser must have is_superuser=True.")
+        with transaction.atomic(using=self._db):
+            user = self._create_user(email, password, **extra)
+            EmailAddress.objects.using(self._db).create(
+                user=user, email=user.email, primary=True, verified=True
+            )
+        return user
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(
+        _("email address"),
+        max_length=254,
+        unique=True,
+        error_messages={"unique": _("A user with that email address already exists.")},
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=150,
+        blank=True,
+        help_text=_("How the person likes to be addressed. Optional."),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "Whether this account can log in. Unselect this instead of deleting "
+            "the account."
+        ),
+    )
+    is_staff = models.BooleanField(
+        _("staff status"),
+        default=False,
+        help_text=_("Whether the user can log in to the admin site."),
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            # The database, not the form, guarantees one account per address
+            # in any case, even when two signups race.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_user_email_ci_unique",
+                violation_error_message=_(
+                    "A user with that email address already exists."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name or self.email

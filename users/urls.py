@@ -1,0 +1,8 @@
+from django.urls import path
+
+from users import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("profile/", views.profile, name="profile"),
+]
