@@ -99,8 +99,11 @@ class UserAdmin(auth_admin.UserAdmin):
             },
         ),
     ]
-    inlines = [EmailAddressInline]
     actions = ["resend_verification_email", "deactivate"]
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        # A user being added has no addresses yet; save_model creates one.
+        return [EmailAddressInline] if obj else []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)

@@ -1,0 +1,225 @@
+"""The Django admin for email users."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+from django.urls import reverse
+
+from tests.factories import PASSWORD, UserFactory
+from users.models import User
+
+CHANGELIST = reverse("admin:users_user_changelist")
+
+
+@pytest.fixture
+def staff_client(db) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
+    return client
+
+
+def listed_emails(response) -> set[str]:
+    return {user.email for user in response.context["cl"].result_list}
+
+
+@pytest.mark.django_db
+def test_changelist_shows_the_email_columns(staff_client):
+    UserFactory(email="listed@example.com", name="Lee Listed")
+
+    response = staff_client.get(CHANGELIST)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "listed@example.com" in listed_emails(response)
+    for column in [
+        "email",
+        "name",
+        "verified",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "last_login",
+    ]:
+        assert column in response.context["cl"].list_display
+
+
+@pytest.mark.django_db
+def test_search_finds_users_by_part_of_their_email(staff_client):
+    UserFactory(email="needle@example.com")
+    UserFactory(email="hay@example.com")
+
+    response = staff_client.get(CHANGELIST, {"q": "NEEDLE"})
+
+    assert listed_emails(response) == {"needle@example.com"}
+
+
+@pytest.mark.django_db
+def test_search_finds_users_by_name(staff_client):
+    UserFactory(email="n1@example.com", name="Grace Hopper")
+    UserFactory(email="n2@example.com", name="Alan Turing")
+
+    assert listed_emails(staff_client.get(CHANGELIST, {"q": "hopper"})) == {
+        "n1@example.com"
+    }
+
+
+@pytest.mark.django_db
+def test_verified_filter_splits_verified_from_unverified(staff_client):
+    UserFactory(email="yes@example.com")
+    UserFactory(email="no@example.com", verified=False)
+
+    verified = listed_emails(staff_client.get(CHANGELIST, {"verified": "yes"}))
+    unverified = listed_emails(staff_client.get(CHANGELIST, {"verified": "no"}))
+
+    assert "yes@example.com" in verified
+    assert "no@example.com" not in verified
+    assert unverified == {"no@example.com"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("flag", "value"), [("is_staff__exact", "0"), ("is_active__exact", "0")]
+)
+def test_staff_and_active_filters_work(staff_client, flag, value):
+    UserFactory(email="plain@example.com", is_active=False)
+
+    response = staff_client.get(CHANGELIST, {flag: value})
+
+    assert response.status_code == HTTPStatus.OK
+    assert "plain@example.com" in listed_emails(response)
+    assert "boss@example.com" not in listed_emails(response)
+
+
+@pytest.mark.django_db
+def test_add_form_creates_a_user_with_a_normalised_email_and_an_address(staff_client):
+    response = staff_client.post(
+        reverse("admin:users_user_add"),
+        {
+            "email": "Added@Example.com",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND, response.context[
+        "adminform"
+    ].form.errors
+    user = User.objects.get(email="added@example.com")
+    assert user.check_password(PASSWORD)
+    address = EmailAddress.objects.get(user=user)
+    assert (address.email, address.primary, address.verified) == (
+        "added@example.com",
+        True,
+        False,
+    )
+
+
+@pytest.mark.django_db
+def test_add_form_refuses_a_case_variant_of_an_existing_email(staff_client):
+    UserFactory(email="twin@example.com")
+
+    response = staff_client.post(
+        reverse("admin:users_user_add"),
+        {
+            "email": "TWIN@example.com",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["adminform"].form.errors["email"]
+    assert User.objects.filter(email__iexact="twin@example.com").count() == 1
+
+
+@pytest.mark.django_db
+def test_add_form_has_no_username_field(staff_client):
+    form = staff_client.get(reverse("admin:users_user_add")).context["adminform"].form
+    assert "username" not in form.fields
+    assert {"email", "password1", "password2"} <= set(form.fields)
+
+
+@pytest.mark.django_db
+def test_change_page_shows_addresses_and_no_part_of_the_hash(staff_client):
+    user = UserFactory(email="shown@example.com")
+
+    response = staff_client.get(reverse("admin:users_user_change", args=[user.pk]))
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert "shown@example.com" in body
+    assert "A password is set." in body
+    salt, digest = user.password.split("$")[-2:]
+    assert salt[:6] not in body
+    assert digest[:6] not in body
+
+
+@pytest.mark.django_db
+def test_deactivate_action_deactivates_others_but_not_yourself(staff_client):
+    target = UserFactory(email="bye@example.com")
+    boss = User.objects.get(email="boss@example.com")
+
+    staff_client.post(
+        CHANGELIST,
+        {"action": "deactivate", "_selected_action": [target.pk, boss.pk]},
+    )
+
+    target.refresh_from_db()
+    boss.refresh_from_db()
+    assert not target.is_active
+    assert boss.is_active
+
+
+@pytest.mark.django_db
+def test_non_staff_user_gets_the_admin_login_page(client, user):
+    client.force_login(user)
+
+    response = client.get("/admin/", follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+    assert b'name="password"' in response.content
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_get_the_admin_login_page(client):
+    response = client.get("/admin/users/user/", follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+
+
+@pytest.mark.django_db
+def test_non_staff_user_cannot_log_in_to_the_admin(client, user):
+    response = client.post(
+        reverse("admin:login"), {"username": user.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_resend_verification_action_sends_through_the_worker(staff_client, mailbox):
+    pending = UserFactory(email="pending@example.com", verified=False)
+    done = UserFactory(email="done@example.com")
+
+    response = staff_client.post(
+        CHANGELIST,
+        {
+            "action": "resend_verification_email",
+            "_selected_action": [pending.pk, done.pk],
+        },
+        follow=True,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    (message,) = mailbox.wait_for(to="pending@example.com")
+    assert "/accounts/confirm-email/" in message.text
+    assert not mailbox.to("done@example.com")

@@ -1,0 +1,248 @@
+"""The production interface: settings from the environment, the deploy check,
+gunicorn over TLS and behind a TLS-terminating proxy, security headers."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import secrets
+import ssl
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.urls import reverse
+
+from tests.processes import ROOT, database_url
+from tests.smtp import free_port
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+@pytest.fixture
+def production_env(django_db_setup) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "project.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "EMAIL_URL": "smtp://127.0.0.1:1025",
+        "DEFAULT_FROM_EMAIL": "accounts@example.com",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_passes_with_the_production_environment(production_env):
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "EMAIL_URL",
+        "DEFAULT_FROM_EMAIL",
+    ],
+)
+def test_production_refuses_to_start_without_a_required_variable(
+    production_env, missing
+):
+    del production_env[missing]
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["short-key", "django-insecure-" + "x" * 60, "a" * 60],
+    ids=["short", "insecure", "repetitive"],
+)
+def test_production_refuses_a_weak_secret_key(production_env, key):
+    production_env["DJANGO_SECRET_KEY"] = key
+    result = manage(production_env, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be a random value" in result.stderr
+
+
+def test_env_example_documents_every_variable_the_settings_read():
+    settings_source = "".join(
+        path.read_text() for path in (ROOT / "project" / "settings").glob("*.py")
+    )
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    read |= set(re.findall(r'^    "([A-Z_]+)",$', settings_source, re.MULTILINE))
+    documented = set(
+        re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+    assert read, "the pattern found no variables"
+    assert read <= documented, f"undocumented: {sorted(read - documented)}"
+
+
+def test_migrations_match_the_models():
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "project.settings.test"}
+    result = manage(env, "makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                GUNICORN,
+                "project.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                *args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait(self, connect) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connect().request("HEAD", "/")
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def test_gunicorn_over_tls_sends_hsts_and_secure_cookies(production_env, certificate):
+    cert, key = certificate
+    server = Gunicorn(production_env, "--certfile", str(cert), "--keyfile", str(key))
+    context = ssl.create_default_context(cafile=cert)
+    context.check_hostname = False
+
+    def connect():
+        return http.client.HTTPSConnection(
+            "127.0.0.1", server.port, context=context, timeout=10
+        )
+
+    try:
+        server.wait(connect)
+        conn = connect()
+        conn.request("GET", reverse("account_login"))
+        response = conn.getresponse()
+        response.read()
+    finally:
+        server.stop()
+
+    assert response.status == HTTPStatus.OK
+    assert "max-age=31536000" in response.getheader("Strict-Transport-Security")
+    cookies = response.headers.get_all("Set-Cookie")
+    csrf = next(c for c in cookies if c.startswith("csrftoken="))
+    assert "Secure" in csrf
+
+
+def test_plain_http_redirects_to_https_unless_behind_a_tls_proxy(production_env):
+    direct = Gunicorn(production_env)
+    production_env["DJANGO_BEHIND_TLS_PROXY"] = "true"
+    proxied = Gunicorn(production_env)
+
+    def get(server: Gunicorn, headers: dict[str, str]):
+        server.wait(
+            lambda: http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        )
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", reverse("account_login"), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response
+
+    try:
+        redirected = get(direct, {})
+        through_proxy = get(proxied, {"X-Forwarded-Proto": "https"})
+    finally:
+        direct.stop()
+        proxied.stop()
+
+    assert redirected.status == HTTPStatus.MOVED_PERMANENTLY
+    assert redirected.getheader("Location").startswith("https://")
+    assert through_proxy.status == HTTPStatus.OK
+    assert "Secure" in through_proxy.getheader("Set-Cookie")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/", "/accounts/login/", "/accounts/signup/", "/admin/login/"]
+)
+def test_every_page_sends_the_security_headers(client, path):
+    response = client.get(path)
+
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_session_cookie_is_http_only(client, user, password):
+    client.post(reverse("account_login"), {"login": user.email, "password": password})
+    assert client.cookies["sessionid"]["httponly"]

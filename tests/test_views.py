@@ -1,0 +1,123 @@
+"""Our own pages: home and profile, and signing in and out around them."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_invites_anonymous_visitors_to_sign_up(client):
+    response = client.get(reverse("home"))
+
+    assert response.status_code == HTTPStatus.OK
+    assert reverse("account_signup").encode() in response.content
+
+
+def test_home_shows_the_signed_in_email(client, user):
+    client.force_login(user)
+
+    response = client.get(reverse("home"))
+
+    assert user.email.encode() in response.content
+
+
+def test_login_with_the_password_lands_on_home(client, user, password):
+    response = client.post(
+        reverse("account_login"), {"login": user.email.upper(), "password": password}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == reverse("home")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_wrong_password_and_unknown_account_get_the_same_answer(client, user):
+    wrong = client.post(
+        reverse("account_login"), {"login": user.email, "password": "nope-Nope-1"}
+    )
+    unknown = client.post(
+        reverse("account_login"),
+        {"login": "nobody@example.com", "password": "nope-Nope-1"},
+    )
+
+    assert wrong.status_code == unknown.status_code == HTTPStatus.OK
+    assert wrong.context["form"].errors == unknown.context["form"].errors
+
+
+def test_repeated_wrong_passwords_are_throttled_with_a_readable_message(client, user):
+    for _ in range(5):
+        client.post(
+            reverse("account_login"), {"login": user.email, "password": "nope-Nope-1"}
+        )
+
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": "nope-Nope-1"}
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert b"Too many failed login attempts" in response.content
+
+
+def test_profile_requires_login(client):
+    response = client.get(reverse("profile"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_profile_shows_the_email_and_links_to_email_and_password_pages(client, user):
+    client.force_login(user)
+
+    response = client.get(reverse("profile"))
+
+    assert user.email.encode() in response.content
+    assert reverse("account_email").encode() in response.content
+    assert reverse("account_change_password").encode() in response.content
+
+
+def test_profile_saves_the_name(client, user):
+    client.force_login(user)
+
+    response = client.post(reverse("profile"), {"name": "Ada Lovelace"}, follow=True)
+
+    user.refresh_from_db()
+    assert user.name == "Ada Lovelace"
+    assert b"Your profile was saved." in response.content
+
+
+def test_profile_refuses_an_overlong_name(client, user):
+    client.force_login(user)
+
+    response = client.post(reverse("profile"), {"name": "x" * 151})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.context["form"].errors["name"]
+
+
+def test_profile_cannot_change_the_email_or_staff_flag(client, user):
+    client.force_login(user)
+
+    client.post(
+        reverse("profile"), {"name": "N", "email": "evil@example.com", "is_staff": "on"}
+    )
+
+    user.refresh_from_db()
+    assert user.email != "evil@example.com"
+    assert not user.is_staff
+
+
+def test_logout_by_post_ends_the_session(client, user):
+    client.force_login(user)
+
+    response = client.post(reverse("account_logout"))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert "_auth_user_id" not in client.session
+
+
+def test_unknown_pages_are_a_404_not_a_500(client):
+    assert client.get("/no/such/page/").status_code == HTTPStatus.NOT_FOUND
