@@ -50,19 +50,40 @@ def mailbox(smtp_server: Mailbox) -> Iterator[Mailbox]:
 @pytest.fixture(scope="session")
 def worker_env(django_db_setup, django_db_blocker, smtp_server: Mailbox) -> dict:
     return service_env(
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}",
-        EMAIL_TIMEOUT="5",
-        EMAIL_RETRY_BACKOFF="1",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_server.port}", EMAIL_TIMEOUT="5"
     )
 
 
 @pytest.fixture(scope="session")
-def worker(worker_env: dict, artifacts: Path) -> Iterator[Worker]:
-    """One warm Celery worker for the session, consuming this run's queue."""
+def session_worker(worker_env: dict, artifacts: Path) -> Iterator[Worker]:
+    """One Celery worker, with beat inside it, shared by the session's tests."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    process = Worker(artifacts, worker_env, "--concurrency", "1").start()
+    schedule = artifacts / "celerybeat-schedule"
+    process = Worker(
+        artifacts,
+        worker_env,
+        "--concurrency",
+        "1",
+        "--beat",
+        "--schedule",
+        str(schedule),
+    )
     yield process
     process.stop()
+
+
+@pytest.fixture
+def worker(session_worker: Worker) -> Worker:
+    """The warm session worker, started if it is not running."""
+    if session_worker.process is None:
+        session_worker.start()
+    return session_worker
+
+
+@pytest.fixture
+def no_session_worker(session_worker: Worker) -> None:
+    """Stop the session worker: its sweeper would send this test's rows."""
+    session_worker.stop()
 
 
 @pytest.fixture

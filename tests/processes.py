@@ -1,20 +1,37 @@
-"""Real Celery worker processes for tests, started the way operators start them."""
+"""Real processes for tests, started the way operators start them: Celery
+workers and beat, gunicorn, and private Redis servers that can be killed."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from itertools import count
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-CELERY = str(Path(sys.executable).with_name("celery"))
+BIN = Path(sys.executable).parent
 _names = count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout: float = 20, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} not met after {timeout}s")
+        time.sleep(0.05)
 
 
 def database_url() -> str:
@@ -38,47 +55,42 @@ def service_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-class Worker:
-    """`celery -A project worker` in its own process group, its log in a file."""
+class Process:
+    """A subprocess in its own process group, its output in a log file."""
+
+    ready_text = ""
 
     def __init__(self, log_dir: Path, env: dict[str, str], *args: str) -> None:
-        self.name = f"test{os.getpid()}-{next(_names)}"
-        self.log_path = log_dir / f"worker-{self.name}.log"
+        self.name = f"{type(self).__name__.lower()}{os.getpid()}-{next(_names)}"
+        self.log_path = log_dir / f"{self.name}.log"
         self.env = env
         self.args = args
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> Worker:
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "project",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"{self.name}@%h",
-                "--queues",
-                self.env["CELERY_TASK_DEFAULT_QUEUE"],
-                "--without-gossip",
-                "--without-mingle",
-                *self.args,
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 30):
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(
+            lambda: (
+                self.ready_text in self.log()[offset:]
+                or self.process.poll() is not None
+            ),
+            timeout,
+            f"{self.name} start",
         )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while " ready." not in self.log()[self._log_offset :]:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
         return self
 
     def log(self) -> str:
@@ -97,8 +109,139 @@ class Worker:
         self.process = None
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool children: no chance to clean up."""
+        """SIGKILL the process and its children: no chance to clean up."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+
+class Worker(Process):
+    """`celery -A project worker`, consuming the queue its environment names."""
+
+    ready_text = " ready."
+
+    def command(self) -> list[str]:
+        return [
+            str(BIN / "celery"),
+            "-A",
+            "project",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"{self.name}@%h",
+            "--queues",
+            self.env["CELERY_TASK_DEFAULT_QUEUE"],
+            "--without-gossip",
+            "--without-mingle",
+            *self.args,
+        ]
+
+
+class Beat(Process):
+    """`celery -A project beat`."""
+
+    ready_text = "beat: Starting..."
+
+    def command(self) -> list[str]:
+        schedule = self.log_path.with_suffix(".schedule")
+        return [
+            str(BIN / "celery"),
+            "-A",
+            "project",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(schedule),
+            *self.args,
+        ]
+
+
+class Web(Process):
+    """`gunicorn project.wsgi:application` on a free loopback port."""
+
+    ready_text = "Booting worker"
+
+    def __init__(self, log_dir: Path, env: dict[str, str], *args: str) -> None:
+        super().__init__(log_dir, env, *args)
+        self.port = free_port()
+
+    def command(self) -> list[str]:
+        return [
+            str(BIN / "gunicorn"),
+            "project.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            "2",
+            *self.args,
+        ]
+
+    def start(self, timeout: float = 30):
+        super().start(timeout)
+        wait_until(self._accepts, timeout, f"{self.name} accepting connections")
+        return self
+
+    def _accepts(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class RedisServer:
+    """A private redis-server that keeps nothing on disk, to stop and kill."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        wait_until(self._answers(client), 10, "private redis start")
+        return self
+
+    @staticmethod
+    def _answers(client: redis.Redis):
+        def ping() -> bool:
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+
+        return ping
+
+    def kill(self) -> None:
+        """SIGKILL: whatever was queued in memory is gone."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
             self.process.wait()
         self.process = None

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from functools import cached_property
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.processes import free_port
 
 
 @dataclass
 class Received:
     to: list[str]
-    message: EmailMessage
+    data: bytes
+    peer: tuple  # the client's address: one per SMTP connection
+    at: float  # time.monotonic() when the server accepted it
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        # Parsed on first use, so the server stays fast enough to benchmark.
+        return message_from_bytes(self.data, policy=policy.default)
 
     @property
     def subject(self) -> str:
@@ -61,9 +64,14 @@ class Mailbox:
             await asyncio.sleep(self.delay)
         if self.reply:
             return self.reply
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        received = Received(
+            list(envelope.rcpt_tos),
+            envelope.original_content,
+            session.peer,
+            time.monotonic(),
+        )
         with self._changed:
-            self.received.append(Received(list(envelope.rcpt_tos), message))
+            self.received.append(received)
             self._changed.notify_all()
         return "250 Message accepted"
 
@@ -86,6 +94,9 @@ class Mailbox:
         self.attempts = 0
         self.reply = None
         self.delay = 0.0
+
+    def recipients(self) -> list[str]:
+        return [address for r in self.received for address in r.to]
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.to]

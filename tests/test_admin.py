@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import PASSWORD, UserFactory
-from users.models import User
+from tests.processes import wait_until
+from users.models import OutgoingEmail, User
 
 CHANGELIST = reverse("admin:users_user_changelist")
 
@@ -223,3 +226,136 @@ def test_resend_verification_action_sends_through_the_worker(staff_client, mailb
     (message,) = mailbox.wait_for(to="pending@example.com")
     assert "/accounts/confirm-email/" in message.text
     assert not mailbox.to("done@example.com")
+
+
+OUTBOX = reverse("admin:users_outgoingemail_changelist")
+
+
+def outgoing(**fields) -> OutgoingEmail:
+    defaults = {
+        "to": "out@example.com",
+        "subject": "Confirm your email",
+        "body_text": "secret link http://testserver/accounts/confirm-email/KEY/",
+        "kind": OutgoingEmail.Kind.VERIFICATION,
+        "idempotency_key": f"{fields.get('to', 'out')}-{fields.get('status', '')}",
+    }
+    return OutgoingEmail.objects.create(**(defaults | fields))
+
+
+@pytest.mark.django_db
+def test_outbox_admin_lists_filters_and_searches(staff_client):
+    outgoing(to="a@example.com", status="sent")
+    outgoing(to="b@example.com", status="failed", kind="password_reset")
+
+    everything = staff_client.get(OUTBOX)
+    failed = staff_client.get(OUTBOX, {"status__exact": "failed"})
+    resets = staff_client.get(OUTBOX, {"kind__exact": "password_reset"})
+    found = staff_client.get(OUTBOX, {"q": "a@exa"})
+
+    assert everything.status_code == HTTPStatus.OK
+    assert {e.to for e in failed.context["cl"].result_list} == {"b@example.com"}
+    assert {e.to for e in resets.context["cl"].result_list} == {"b@example.com"}
+    assert {e.to for e in found.context["cl"].result_list} == {"a@example.com"}
+
+
+@pytest.mark.django_db
+def test_outbox_admin_never_shows_a_pending_body(staff_client):
+    row = outgoing(status="pending")
+
+    listing = staff_client.get(OUTBOX)
+    detail = staff_client.get(
+        reverse("admin:users_outgoingemail_change", args=[row.pk])
+    )
+
+    assert detail.status_code == HTTPStatus.OK
+    for response in (listing, detail):
+        assert b"confirm-email/KEY" not in response.content
+        assert b"secret link" not in response.content
+
+
+@pytest.mark.django_db
+def test_outbox_admin_is_read_only(staff_client):
+    row = outgoing()
+
+    assert (
+        staff_client.get(reverse("admin:users_outgoingemail_add")).status_code
+        == HTTPStatus.FORBIDDEN
+    )
+    staff_client.post(
+        reverse("admin:users_outgoingemail_change", args=[row.pk]),
+        {"to": "x@example.com"},
+    )
+    row.refresh_from_db()
+    assert row.to == "out@example.com"
+
+
+@pytest.mark.django_db
+def test_purge_action_asks_for_days_then_deletes_old_sent_rows_only(staff_client):
+    old = outgoing(
+        to="old@example.com", status="sent", sent_at=timezone.now() - timedelta(days=10)
+    )
+    new = outgoing(to="new@example.com", status="sent", sent_at=timezone.now())
+    pending = outgoing(to="p@example.com", status="pending")
+    selected = [old.pk, new.pk, pending.pk]
+
+    ask = staff_client.post(
+        OUTBOX, {"action": "purge_sent", "_selected_action": selected}
+    )
+    assert ask.status_code == HTTPStatus.OK
+    assert b'name="days"' in ask.content
+
+    staff_client.post(
+        OUTBOX,
+        {
+            "action": "purge_sent",
+            "_selected_action": selected,
+            "apply": "1",
+            "days": "7",
+        },
+    )
+
+    assert set(OutgoingEmail.objects.values_list("to", flat=True)) == {
+        "new@example.com",
+        "p@example.com",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_retry_now_sends_a_fresh_email_for_a_failed_verification(staff_client, mailbox):
+    UserFactory(email="stuck@example.com", verified=False)
+    failed = outgoing(to="stuck@example.com", status="failed", body_text="")
+
+    staff_client.post(OUTBOX, {"action": "retry_now", "_selected_action": [failed.pk]})
+
+    (message,) = mailbox.wait_for(to="stuck@example.com")
+    assert "/accounts/confirm-email/" in message.text
+    wait_until(
+        OutgoingEmail.objects.filter(to="stuck@example.com", status="sent").exists
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_retry_now_sends_a_fresh_reset_for_a_failed_reset(staff_client, mailbox):
+    UserFactory(email="forgot@example.com")
+    failed = outgoing(
+        to="forgot@example.com", status="failed", kind="password_reset", body_text=""
+    )
+
+    staff_client.post(OUTBOX, {"action": "retry_now", "_selected_action": [failed.pk]})
+
+    (message,) = mailbox.wait_for(to="forgot@example.com")
+    assert "/accounts/password/reset/key/" in message.text
+
+
+@pytest.mark.django_db
+def test_retry_now_skips_rows_that_did_not_fail(staff_client):
+    sent = outgoing(status="sent")
+
+    response = staff_client.post(
+        OUTBOX, {"action": "retry_now", "_selected_action": [sent.pk]}, follow=True
+    )
+
+    assert OutgoingEmail.objects.count() == 1
+    assert b"Skipped 1 row" in response.content

@@ -9,7 +9,6 @@ import secrets
 import ssl
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
@@ -21,10 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
-from tests.processes import ROOT, database_url
-from tests.smtp import free_port
-
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+from tests.processes import ROOT, Web, database_url
 
 
 @pytest.fixture
@@ -136,58 +132,28 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-class Gunicorn:
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                GUNICORN,
-                "project.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-                *args,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def wait(self, connect) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connect().request("HEAD", "/")
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+def get(connection: http.client.HTTPConnection, path: str, headers=None):
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    response.read()
+    return response
 
 
-def test_gunicorn_over_tls_sends_hsts_and_secure_cookies(production_env, certificate):
+def test_gunicorn_over_tls_sends_hsts_and_secure_cookies(
+    production_env, certificate, artifacts
+):
     cert, key = certificate
-    server = Gunicorn(production_env, "--certfile", str(cert), "--keyfile", str(key))
+    server = Web(
+        artifacts, production_env, "--certfile", str(cert), "--keyfile", str(key)
+    )
     context = ssl.create_default_context(cafile=cert)
     context.check_hostname = False
-
-    def connect():
-        return http.client.HTTPSConnection(
+    try:
+        server.start()
+        connection = http.client.HTTPSConnection(
             "127.0.0.1", server.port, context=context, timeout=10
         )
-
-    try:
-        server.wait(connect)
-        conn = connect()
-        conn.request("GET", reverse("account_login"))
-        response = conn.getresponse()
-        response.read()
+        response = get(connection, reverse("account_login"))
     finally:
         server.stop()
 
@@ -198,24 +164,23 @@ def test_gunicorn_over_tls_sends_hsts_and_secure_cookies(production_env, certifi
     assert "Secure" in csrf
 
 
-def test_plain_http_redirects_to_https_unless_behind_a_tls_proxy(production_env):
-    direct = Gunicorn(production_env)
-    production_env["DJANGO_BEHIND_TLS_PROXY"] = "true"
-    proxied = Gunicorn(production_env)
-
-    def get(server: Gunicorn, headers: dict[str, str]):
-        server.wait(
-            lambda: http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        )
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        conn.request("GET", reverse("account_login"), headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response
-
+def test_plain_http_redirects_to_https_unless_behind_a_tls_proxy(
+    production_env, artifacts
+):
+    direct = Web(artifacts, production_env)
+    proxied = Web(artifacts, {**production_env, "DJANGO_BEHIND_TLS_PROXY": "true"})
     try:
-        redirected = get(direct, {})
-        through_proxy = get(proxied, {"X-Forwarded-Proto": "https"})
+        direct.start()
+        proxied.start()
+        redirected = get(
+            http.client.HTTPConnection("127.0.0.1", direct.port, timeout=10),
+            reverse("account_login"),
+        )
+        through_proxy = get(
+            http.client.HTTPConnection("127.0.0.1", proxied.port, timeout=10),
+            reverse("account_login"),
+            {"X-Forwarded-Proto": "https"},
+        )
     finally:
         direct.stop()
         proxied.stop()

@@ -12,7 +12,7 @@ from celery.signals import before_task_publish
 from django.test import Client
 from django.urls import reverse
 
-from users.models import User
+from users.models import OutgoingEmail, User
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,8 +43,8 @@ def published() -> list[dict]:
     """Every task message this process publishes, as the broker receives it."""
     bodies: list = []
 
-    def record(body, **kwargs) -> None:
-        bodies.append(body)
+    def record(body, headers, **kwargs) -> None:
+        bodies.append((headers, body))
 
     before_task_publish.connect(record, weak=False)
     yield bodies
@@ -60,15 +60,19 @@ def test_every_email_has_a_text_and_an_html_part_with_the_same_link(mailbox):
     assert f'href="{link}"' in message.html
 
 
-def test_the_task_carries_plain_strings_and_never_the_password(mailbox, published):
+def test_the_task_carries_the_outbox_row_id_only(mailbox, published):
     signup("quinn@example.com")
     mailbox.wait_for(to="quinn@example.com")
 
-    (body,) = published
-    _args, kwargs, _options = body
-    assert all(isinstance(v, str) for v in kwargs.values() if v is not None)
-    assert PASSWORD not in repr(body)
-    assert User.objects.get().password not in repr(body)
+    (row,) = OutgoingEmail.objects.all()
+    sends = [
+        body
+        for headers, body in published
+        if headers["task"].endswith("send_outgoing_email")
+    ]
+    assert sends == [((row.pk,), {}, sends[0][2])]
+    assert PASSWORD not in repr(published)
+    assert User.objects.get().password not in repr(published)
 
 
 def test_a_signup_that_rolls_back_sends_nothing_and_creates_nothing(mailbox):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from users import mail
+from users import mail, outbox
 from users.models import User
 
 MAX_EMAIL_LENGTH = User._meta.get_field("email").max_length
@@ -31,10 +31,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return email
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        """Render every account email in the request, then queue it for the worker.
+        """Render every account email in the request and put it in the outbox.
 
-        Rendering here means links carry the request's host; the worker only
-        gets plain strings and the response never waits on SMTP.
+        Rendering here means links carry the request's host. The outbox row
+        commits with the request's transaction; the worker sends it, so the
+        response never waits on SMTP.
         """
         request = allauth_context.request
         ctx: dict[str, Any] = {
@@ -44,7 +45,7 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
-        mail.queue_email(message, kind=mail.kind_of(template_prefix))
+        outbox.enqueue(message, kind=mail.kind_of(template_prefix))
 
     def render_mail(self, template_prefix, email, context, headers=None):
         message = super().render_mail(template_prefix, email, context, headers)

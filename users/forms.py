@@ -33,6 +33,10 @@ class ProfileForm(forms.ModelForm):
         fields = ["name"]
 
 
+class PurgeForm(forms.Form):
+    days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
+
+
 class NormalizedEmailMixin:
     def clean_email(self) -> str:
         return User.objects.normalize_email(self.cleaned_data["email"])

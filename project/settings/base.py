@@ -172,11 +172,12 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # Cache: allauth's rate limits live here, so every web process must share it.
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
+# While Redis is down it falls back to per-process memory (project/cache.py).
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "project.cache.FailoverRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -207,8 +208,22 @@ def mailers_from_env(default: str | None = None) -> dict:
 
 MAILERS = mailers_from_env(default="smtp://127.0.0.1:25")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="accounts@localhost")
-# Seconds before the first retry of a refused or failed delivery; doubles each time.
-EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=10)
+
+# The outbox (users/outbox.py): how mail gets from a commit to SMTP.
+# Seconds before the first retry of a deferred (4xx) or unconnectable
+# delivery; each retry waits about twice as long, up to 4 hours.
+EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=60)
+# Attempts before a message is marked failed: with the backoff above, about
+# a day of trying.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=14)
+# How often beat sweeps the outbox. A row the fast path did not send is due
+# one interval after it was written, and waits at most one more.
+OUTBOX_SWEEP_INTERVAL = env.int("OUTBOX_SWEEP_INTERVAL", default=30)
+# How long a sender may hold a row before the sweeper decides it died and
+# sends the row again. Longer than any one send can take (EMAIL_TIMEOUT).
+OUTBOX_SENDING_LEASE = env.int("OUTBOX_SENDING_LEASE", default=120)
+# Sent rows (metadata only) are deleted after this many days.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery
@@ -220,9 +235,38 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request must not hang on an unreachable broker.
+# A worker that lost Redis keeps reconnecting for as long as it takes.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A web request must not hang on an unreachable broker: one quick try, and
+# the outbox row waits for the sweeper (users/outbox.py).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands an unacknowledged task to another worker only after this
+    # many seconds. It must outlast the longest task (their time limits stay
+    # under OUTBOX_SENDING_LEASE plus one sweep), or a task still running
+    # would run twice; a task lost with a killed worker is delivered by the
+    # outbox sweeper long before this, so nothing waits on it.
+    "visibility_timeout": 10 * 60,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+# A backstop for any task without limits of its own.
+CELERY_TASK_TIME_LIMIT = 5 * 60
+# One task at a time per process: a killed worker holds nothing else back.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {
+        "task": "users.tasks.sweep_outbox",
+        "schedule": OUTBOX_SWEEP_INTERVAL,
+        # A sweep that could not start in time is dropped; the next one comes.
+        "options": {"expires": OUTBOX_SWEEP_INTERVAL},
+    },
+    "purge-sent-emails": {
+        "task": "users.tasks.purge_sent_emails",
+        "schedule": 24 * 60 * 60,
+    },
+}
 
 # Static files, served by whitenoise.
 # https://whitenoise.readthedocs.io/

@@ -1,0 +1,82 @@
+"""The default cache: Redis, shared by every web process, that survives Redis.
+
+allauth keeps its rate limits in the default cache. When Redis is down, a
+plain Redis cache makes every rate-limited page (signup, login, reset)
+answer 500. This one falls back to a per-process memory cache for the
+outage, logging loudly, and goes back to Redis once it answers again. During
+the outage each process counts its own attempts, so a limit is at worst
+multiplied by the number of processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError, TimeoutError
+
+logger = logging.getLogger(__name__)
+
+# After a failure, stay on the fallback this long before trying Redis again.
+RETRY_AFTER = 5.0
+
+
+class FailoverRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        options = params.setdefault("OPTIONS", {})
+        # Fail fast when Redis is unreachable or hung, not after the OS timeout.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 1.0)
+        super().__init__(server, params)
+        self._fallback = LocMemCache(
+            f"failover:{server}", {**params, "OPTIONS": {"MAX_ENTRIES": 10_000}}
+        )
+        self._redis_down_until = 0.0
+
+    def _call(self, method: str, *args, **kwargs):
+        if time.monotonic() >= self._redis_down_until:
+            try:
+                return getattr(super(), method)(*args, **kwargs)
+            except (ConnectionError, TimeoutError) as exc:
+                self._redis_down_until = time.monotonic() + RETRY_AFTER
+                logger.error(
+                    "Redis cache unreachable (%s): rate limits are per process "
+                    "until it is back",
+                    exc.__class__.__name__,
+                )
+        return getattr(self._fallback, method)(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        return self._call("add", *args, **kwargs)
+
+    def get(self, *args, **kwargs):
+        return self._call("get", *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._call("set", *args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        return self._call("touch", *args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return self._call("delete", *args, **kwargs)
+
+    def get_many(self, *args, **kwargs):
+        return self._call("get_many", *args, **kwargs)
+
+    def has_key(self, *args, **kwargs):
+        return self._call("has_key", *args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        return self._call("incr", *args, **kwargs)
+
+    def set_many(self, *args, **kwargs):
+        return self._call("set_many", *args, **kwargs)
+
+    def delete_many(self, *args, **kwargs):
+        return self._call("delete_many", *args, **kwargs)
+
+    def clear(self):
+        return self._call("clear")

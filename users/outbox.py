@@ -1,0 +1,375 @@
+"""The transactional outbox: no email is lost between a commit and the inbox.
+
+Life of an `OutgoingEmail` row:
+
+1. `enqueue` writes it, pending, in the transaction of the change that caused
+   it. Once that transaction commits, `send_outgoing_email(id)` is queued: the
+   fast path. If the broker is down, the row simply waits for the sweeper.
+2. A sender claims the row atomically (pending -> sending, with a lease),
+   sends it, and marks it sent, wiping the bodies.
+3. An SMTP 4xx reply or a connection failure puts it back to pending after an
+   exponential backoff with jitter; a 5xx reply, or running out of attempts,
+   marks it failed (bodies wiped too).
+4. `sweep`, run by Celery beat every OUTBOX_SWEEP_INTERVAL seconds, takes back
+   rows whose lease ran out (their sender died) and sends every due row over
+   one SMTP connection. This delivers whatever the fast path lost: a broker
+   down at commit time, a Redis restart that emptied the queue, a killed
+   worker, SMTP refusing for hours.
+
+Delivery is at least once: a sender that dies after the SMTP server accepted a
+message, but before the row was marked sent, causes one more copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import logging
+import random
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from billiard.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from users.models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+Status = OutgoingEmail.Status
+
+# Identical messages (recipient, kind, content) queued within this many
+# seconds are one row: a double-submitted form sends one email.
+DEDUPE_WINDOW = 600
+# No single retry waits longer than this.
+MAX_RETRY_DELAY = 4 * 60 * 60
+# Rows a sweeper claims at once: one round trip to the database per batch.
+CLAIM_BATCH = 50
+# After the broker refused a publish, skip the fast path for this long, so
+# requests during an outage don't each wait on a dead broker.
+BROKER_RETRY_AFTER = 5.0
+
+
+def lease() -> timedelta:
+    """How long a sender may hold a row before the sweeper takes it back."""
+    return timedelta(seconds=settings.OUTBOX_SENDING_LEASE)
+
+
+def idempotency_key(kind: str, to: str, subject: str, text: str, html: str) -> str:
+    window = int(time.time() // DEDUPE_WINDOW)
+    content = "\0".join([kind, to, subject, text, html, str(window)])
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def html_part(message: EmailMessage) -> str:
+    for content, mimetype in getattr(message, "alternatives", []):
+        if mimetype == "text/html":
+            return content
+    return ""
+
+
+def enqueue(message: EmailMessage, *, kind: str) -> None:
+    """Store a rendered message in the caller's transaction; send it after commit."""
+    (to,) = message.to
+    html = html_part(message)
+    now = timezone.now()
+    row, created = OutgoingEmail.objects.get_or_create(
+        idempotency_key=idempotency_key(kind, to, message.subject, message.body, html),
+        defaults={
+            "to": to,
+            "subject": message.subject,
+            "body_text": message.body,
+            "body_html": html,
+            "kind": kind,
+            "created_at": now,
+            # The fast path has one sweep interval to send it; then the
+            # sweeper treats it as due.
+            "next_attempt_at": now + timedelta(seconds=settings.OUTBOX_SWEEP_INTERVAL),
+        },
+    )
+    if created:
+        transaction.on_commit(partial(_publish, row.pk))
+
+
+_broker_down_until = 0.0
+
+
+def _publish(pk: int) -> None:
+    """Queue the fast path: the row's id only, never its contents."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return
+    from users.tasks import send_outgoing_email
+
+    try:
+        send_outgoing_email.delay(pk)
+    except (OperationalError, RedisError, OSError) as exc:
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
+        logger.warning(
+            "Broker unreachable (%s); outgoing email %s waits for the sweeper",
+            exc.__class__.__name__,
+            pk,
+        )
+
+
+def claim(pk: int) -> OutgoingEmail | None:
+    """Take one row for sending, unless someone else has it or it must wait."""
+    now = timezone.now()
+    claimed = (
+        OutgoingEmail.objects.filter(pk=pk, status=Status.PENDING)
+        .filter(Q(attempts=0) | Q(next_attempt_at__lte=now))
+        .update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + lease(),
+        )
+    )
+    return OutgoingEmail.objects.get(pk=pk) if claimed else None
+
+
+def claim_due(limit: int) -> list[OutgoingEmail]:
+    """Take up to `limit` of the oldest due rows that no other sender is taking."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:limit]
+        )
+        OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=Status.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + lease(),
+        )
+    for row in rows:
+        row.status = Status.SENDING
+        row.attempts += 1
+    return rows
+
+
+def release(rows: list[OutgoingEmail]) -> None:
+    """Give back claimed rows that were not tried, with their attempt unused."""
+    OutgoingEmail.objects.filter(
+        pk__in=[row.pk for row in rows], status=Status.SENDING
+    ).update(
+        status=Status.PENDING,
+        attempts=F("attempts") - 1,
+        next_attempt_at=timezone.now(),
+    )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure may clear up by itself: SMTP 4xx, network, time limit."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return not 500 <= exc.smtp_code < 600
+    return isinstance(exc, (OSError, SoftTimeLimitExceeded))
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """A failure of the SMTP server as a whole, not of one message."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+        return False
+    return is_transient(exc)
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter: half the step, plus up to half again."""
+    step = min(settings.EMAIL_RETRY_BACKOFF * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 (not a secret)
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    REFUSED = "refused"  # deferred or failed; the server itself works
+    SERVER_DOWN = "server down"
+
+
+def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
+    """Send a claimed row over `connection` (opened if need be); record how it went."""
+    message = EmailMultiAlternatives(
+        row.subject, row.body_text, to=[row.to], connection=connection
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    try:
+        connection.open()
+        connection.send_messages([message])
+    except (Exception, SoftTimeLimitExceeded) as exc:
+        # Every failure is classified; none may leave the row in "sending".
+        _close_quietly(connection)
+        _record_failure(row, exc)
+        return Outcome.SERVER_DOWN if is_connection_failure(exc) else Outcome.REFUSED
+    OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        body_text="",
+        body_html="",
+        last_error="",
+    )
+    logger.info("Sent %s email %s", row.kind, row.pk)
+    return Outcome.SENT
+
+
+def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
+    error = f"{exc.__class__.__name__}: {exc}"[:500]
+    live = OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING)
+    if is_transient(exc) and row.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+        delay = retry_delay(row.attempts)
+        live.update(
+            status=Status.PENDING,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            last_error=error,
+        )
+        logger.warning(
+            "Deferred %s email %s after attempt %d of %d; next in %.0fs: %s",
+            row.kind,
+            row.pk,
+            row.attempts,
+            settings.OUTBOX_MAX_ATTEMPTS,
+            delay,
+            error,
+        )
+    else:
+        live.update(status=Status.FAILED, body_text="", body_html="", last_error=error)
+        logger.error(
+            "Gave up on %s email %s after %d attempt(s): %s",
+            row.kind,
+            row.pk,
+            row.attempts,
+            error,
+        )
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        connection.close()
+
+
+def deliver(pk: int) -> None:
+    """The fast path: send one row right after the request committed it."""
+    row = claim(pk)
+    if row is None:
+        return  # already sent, being sent, or waiting for its retry time
+    connection = mailers.default
+    try:
+        send(row, connection)
+    finally:
+        _close_quietly(connection)
+
+
+@dataclass
+class SweepResult:
+    reclaimed: int = 0
+    sent: int = 0
+    unsent: int = 0
+
+
+def reclaim_expired_leases() -> int:
+    """Rows stuck in "sending" past their lease: their sender died."""
+    expired = OutgoingEmail.objects.filter(
+        status=Status.SENDING, next_attempt_at__lte=timezone.now()
+    )
+    expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=Status.FAILED,
+        body_text="",
+        body_html="",
+        last_error="The sender stopped mid-send on the last attempt.",
+    )
+    count = expired.update(
+        status=Status.PENDING,
+        next_attempt_at=timezone.now(),
+        last_error="The sender stopped mid-send; sending again.",
+    )
+    if count:
+        logger.warning("Took back %d outgoing email(s) from dead senders", count)
+    return count
+
+
+def sweep(budget: float) -> SweepResult:
+    """Take back abandoned rows, then send due rows for up to `budget` seconds.
+
+    Rows are claimed a batch at a time and sent over one SMTP connection, so
+    a backlog of any size drains in constant memory, and two sweepers (or a
+    sweeper and the fast path) never send the same row. A row is never sent
+    late in its lease: the rest of a slow batch goes back to pending.
+    """
+    result = SweepResult(reclaimed=reclaim_expired_leases())
+    deadline = time.monotonic() + budget
+    connection = mailers.default
+    try:
+        while time.monotonic() < deadline:
+            batch = claim_due(CLAIM_BATCH)
+            if not batch:
+                break
+            if not _send_batch(batch, connection, deadline, result):
+                break
+    finally:
+        _close_quietly(connection)
+    if result.sent or result.unsent or result.reclaimed:
+        logger.info(
+            "Outbox sweep: %d sent, %d not sent, %d taken back",
+            result.sent,
+            result.unsent,
+            result.reclaimed,
+        )
+    return result
+
+
+def _send_batch(
+    batch: list[OutgoingEmail],
+    connection: BaseEmailBackend,
+    deadline: float,
+    result: SweepResult,
+) -> bool:
+    """Send a claimed batch; False when the sweep should stop."""
+    lease_half_gone = time.monotonic() + settings.OUTBOX_SENDING_LEASE / 2
+    for index, row in enumerate(batch):
+        if time.monotonic() > min(deadline, lease_half_gone):
+            release(batch[index:])
+            return time.monotonic() < deadline
+        outcome = send(row, connection)
+        if outcome is Outcome.SENT:
+            result.sent += 1
+            continue
+        result.unsent += 1
+        if outcome is Outcome.SERVER_DOWN:
+            release(batch[index + 1 :])  # they wait for the next sweep
+            return False
+    return True
+
+
+def purge_sent(older_than: timedelta) -> int:
+    """Delete sent rows (metadata only by now) older than `older_than`."""
+    cutoff = timezone.now() - older_than
+    deleted, _by_model = OutgoingEmail.objects.filter(
+        status=Status.SENT, sent_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+def health() -> dict:
+    """Counts by status and the age of the oldest pending row, for operators."""
+    counts = dict.fromkeys(Status.values, 0)
+    counts.update(
+        OutgoingEmail.objects.values_list("status").annotate(n=Count("pk")).order_by()
+    )
+    oldest = OutgoingEmail.objects.filter(status=Status.PENDING).aggregate(
+        oldest=Min("created_at")
+    )["oldest"]
+    return {
+        "counts": counts,
+        "oldest_pending_age": (timezone.now() - oldest) if oldest else None,
+    }
