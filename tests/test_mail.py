@@ -12,6 +12,7 @@ from celery.signals import before_task_publish
 from django.test import Client
 from django.urls import reverse
 
+from tests.processes import wait_until
 from users.models import OutgoingEmail, User
 
 pytestmark = [
@@ -28,14 +29,6 @@ def signup(email: str, client: Client | None = None):
         reverse("account_signup"),
         {"email": email, "password1": PASSWORD, "password2": PASSWORD},
     )
-
-
-def wait_until(condition, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
