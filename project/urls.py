@@ -4,9 +4,21 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from users import api, openapi
+
 urlpatterns = [
     path("", include("users.urls")),
     path("accounts/", include("allauth.urls")),
+    # Our cut of allauth's specification, ahead of allauth's own.
+    path("_allauth/openapi.json", openapi.openapi_json, name="openapi_json"),
+    path("_allauth/openapi.yaml", openapi.openapi_yaml, name="openapi_yaml"),
+    *(
+        path(f"_allauth/<str:client>/v1/{feature}", api.feature_not_enabled)
+        for feature in openapi.DISABLED_FEATURE_PATHS
+    ),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/me", api.me, name="api_me"),
+    path("api/token/refresh", api.refresh_with_cookie, name="api_token_refresh"),
     path("admin/", admin.site.urls),
 ]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from django.urls import reverse
 
@@ -83,6 +83,50 @@ def test_production_refuses_a_weak_secret_key(production_env, key):
     result = manage(production_env, "check")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be a random value" in result.stderr
+
+
+def test_production_without_a_jwt_key_runs_with_the_app_client_off(production_env):
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "users.I001" in result.stdout + result.stderr
+
+
+def test_production_with_a_jwt_key_file_turns_the_app_client_on(
+    production_env, tmp_path
+):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path / "jwt.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    production_env["JWT_PRIVATE_KEY"] = str(path)
+
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stderr
+    assert "users.I001" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+        "/no/such/file.pem",
+    ],
+    ids=["garbage-pem", "missing-file"],
+)
+def test_production_refuses_an_unusable_jwt_key(production_env, value):
+    production_env["JWT_PRIVATE_KEY"] = value
+
+    result = manage(production_env, "check")
+
+    assert result.returncode != 0
+    assert "JWT_PRIVATE_KEY" in result.stderr
 
 
 def test_env_example_documents_every_variable_the_settings_read():

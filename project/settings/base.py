@@ -5,9 +5,13 @@ through django-environ; `.env.example` lists and explains every variable.
 `dev`, `test` and `production` start from here and change only what differs.
 """
 
+import contextlib
+import os
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -47,13 +51,18 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.forms",
+    "corsheaders",
     "allauth",
     "allauth.account",
+    "allauth.headless",
     "users",
 ]
 
 MIDDLEWARE = [
+    # API errors are JSON, whatever produced them (users/api.py).
+    "users.api.JSONErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "users.openapi.RequestContractMiddleware",
+    "users.api.RefreshTokenCookieMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -154,6 +165,9 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 # Tell people when their password or addresses change: the one warning they
 # get if someone else did it.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Changing the password ends every session, this one too, and with them
+# every JWT issued to them: whoever knew the old password is out.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so they are reviewed with the code.
     "login": "30/m/ip",
@@ -312,3 +326,127 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# django-allauth headless: the JSON API under /_allauth/
+# https://docs.allauth.org/en/latest/headless/configuration.html
+
+
+def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
+    """The RS256 signing key: JWT_PRIVATE_KEY, either a PEM or a path to one.
+
+    With `generate_into` and no key set, a throwaway key is made there once
+    and shared by every process that starts later (dev and tests only).
+    Without either, None. A key that is set but unusable stops the start.
+    """
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    value = env("JWT_PRIVATE_KEY", default="")
+    if value.lstrip().startswith("-----BEGIN"):
+        pem = value.replace("\\n", "\n")  # one-line form, as in .env files
+    elif value:
+        try:
+            pem = Path(value).read_text()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"JWT_PRIVATE_KEY: cannot read {value}") from exc
+    elif generate_into is not None:
+        if not generate_into.exists():
+            _write_new_rsa_key(generate_into)
+        pem = generate_into.read_text()
+    else:
+        return None
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            "JWT_PRIVATE_KEY is not an unencrypted PEM private key"
+        ) from exc
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise ImproperlyConfigured(
+            "JWT_PRIVATE_KEY must be an RSA key of 2048 bits or more"
+        )
+    return pem
+
+
+def _write_new_rsa_key(path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_suffix(f".{os.getpid()}.tmp")
+    draft.write_bytes(pem)
+    draft.chmod(0o600)
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)  # atomic; the first process to get here wins
+    finally:
+        draft.unlink()
+
+
+# Sessions live in the database: JWTs are checked against them, and revoking
+# one (logout, refresh-token reuse) deletes its row.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+HEADLESS_CLIENTS = ("browser", "app")
+HEADLESS_SERVE_SPECIFICATION = True
+# A readable page of our own beside the JSON: allauth's loads Redoc from a CDN.
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/openapi.html"
+HEADLESS_TOKEN_STRATEGY = "users.tokens.RotatingJWTTokenStrategy"  # noqa: S105
+HEADLESS_JWT_ALGORITHM = "RS256"
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = 5 * 60
+HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env.int(
+    "JWT_REFRESH_TOKEN_EXPIRES_IN", default=24 * 60 * 60
+)
+HEADLESS_JWT_ROTATE_REFRESH_TOKEN = True
+# Every access token is checked against its session, so logging out or
+# changing the password ends every access token at once.
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+# Emailed links point at a front end when one is configured: a JSON object
+# from allauth's URL names to URL templates. Names left out fall back to the
+# server-rendered pages.
+# https://docs.allauth.org/en/latest/headless/configuration.html
+FRONTEND_URL_NAMES = {
+    "account_confirm_email": "{key}",
+    "account_reset_password_from_key": "{key}",
+    "account_reset_password": "",
+    "account_signup": "",
+}
+
+
+def frontend_urls_from_env() -> dict[str, str]:
+    urls = env.json("HEADLESS_FRONTEND_URLS", default={})
+    if not isinstance(urls, dict):
+        raise ImproperlyConfigured("HEADLESS_FRONTEND_URLS must be a JSON object.")
+    for name, template in urls.items():
+        if name not in FRONTEND_URL_NAMES:
+            raise ImproperlyConfigured(
+                f"HEADLESS_FRONTEND_URLS: unknown name {name!r}; "
+                f"use one of {sorted(FRONTEND_URL_NAMES)}"
+            )
+        placeholder = FRONTEND_URL_NAMES[name]
+        if not isinstance(template, str) or placeholder not in template:
+            raise ImproperlyConfigured(
+                f"HEADLESS_FRONTEND_URLS[{name!r}] must be a URL containing "
+                f"{placeholder or 'nothing in particular'!r}"
+            )
+    return urls
+
+
+HEADLESS_FRONTEND_URLS = frontend_urls_from_env()
+
+# Cross-origin front ends (a Next.js app on another origin, say).
+# https://github.com/adamchainz/django-cors-headers
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(_allauth|api)/.*$"
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (
+    *default_cors_headers,
+    "x-session-token",
+    "x-refresh-token-transport",
+)
+# A front end allowed to call the API may also send CSRF-protected requests.
+CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *CORS_ALLOWED_ORIGINS]

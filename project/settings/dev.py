@@ -6,7 +6,7 @@ transport carries Celery tasks, and mail lands in a local inbox at
 """
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, VAR_DIR, database_from_env, env
+from .base import REDIS_URL, VAR_DIR, database_from_env, env, jwt_private_key_from_env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
@@ -17,6 +17,7 @@ ALLOWED_HOSTS = env.list(
 )
 
 DATABASES = database_from_env(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(VAR_DIR / "jwt-private-key.pem")
 
 if not REDIS_URL:
     # One web process in development, so a per-process cache is shared enough.

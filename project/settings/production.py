@@ -8,7 +8,13 @@ EMAIL_URL and DEFAULT_FROM_EMAIL. Everything else has a safe default; see
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, database_from_env, env, mailers_from_env
+from .base import (
+    VAR_DIR,
+    database_from_env,
+    env,
+    jwt_private_key_from_env,
+    mailers_from_env,
+)
 
 for _name in (
     "DJANGO_SECRET_KEY",
@@ -34,6 +40,12 @@ if (
     )
 
 DATABASES = database_from_env()
+# The app client issues JWTs only with a signing key of the operator's: there
+# is no fallback key. Without JWT_PRIVATE_KEY the app client is off (its URLs
+# answer 404; `manage.py check` says so) and the browser client still works.
+HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env()
+if HEADLESS_JWT_PRIVATE_KEY is None:
+    HEADLESS_CLIENTS = ("browser",)
 MAILERS = mailers_from_env()
 
 # Static files: hashed, compressed and cached for ever once `collectstatic`
@@ -52,6 +64,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
     "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True

@@ -15,12 +15,15 @@ os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "1")
 os.environ.setdefault("OUTBOX_SENDING_LEASE", "10")
 
 from .base import *  # noqa: F403
-from .base import database_from_env, env
+from .base import VAR_DIR, database_from_env, env, jwt_private_key_from_env
 
 SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-satisfy-the-checks"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 DATABASES = database_from_env(default="postgres://postgres@127.0.0.1:5432/accounts")
+HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(
+    VAR_DIR / "test-jwt-private-key.pem"
+)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/14")
 CACHES = {
