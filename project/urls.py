@@ -2,12 +2,19 @@
 
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from users import api, openapi
 
 urlpatterns = [
     path("", include("users.urls")),
+    # Browsers ask for /favicon.ico on every page, the admin's too.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("favicon.svg"), permanent=True),
+    ),
     path("accounts/", include("allauth.urls")),
     # Our cut of allauth's specification, ahead of allauth's own.
     path("_allauth/openapi.json", openapi.openapi_json, name="openapi_json"),

@@ -9,6 +9,7 @@ from allauth.core import context as allauth_context
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from users import mail, outbox
@@ -44,8 +45,14 @@ class AccountAdapter(DefaultAccountAdapter):
             "current_site": get_current_site(request),
         }
         ctx.update(context)
-        message = self.render_mail(template_prefix, email, ctx)
+        with translation.override(mail.language_for(email)):
+            message = self.render_mail(template_prefix, email, ctx)
         outbox.enqueue(message, kind=mail.kind_of(template_prefix))
+
+    def save_user(self, request, user, form, commit=True):
+        # Emails follow the language the person signed up in.
+        user.language = mail.supported_language(translation.get_language())
+        return super().save_user(request, user, form, commit)
 
     def render_mail(self, template_prefix, email, context, headers=None):
         message = super().render_mail(template_prefix, email, context, headers)

@@ -316,6 +316,9 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         return None
 
 
+admin.site.site_header = _("Accounts administration")
+admin.site.site_title = _("Accounts")
+
 # /admin/login/ authenticates outside allauth; give it the same per-client
 # limit as allauth's login so it is no back door for password guessing.
 admin.site.login = rate_limit(action="login")(admin.site.login)

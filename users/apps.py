@@ -8,3 +8,6 @@ class UsersConfig(AppConfig):
 
     def ready(self) -> None:
         from users import checks  # noqa: F401 (registers the checks)
+        from users.translations import compile_stale_catalogs
+
+        compile_stale_catalogs()

@@ -31,3 +31,7 @@ CACHES = {
 }
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="accounts-test")
+
+# Served by whitenoise straight from the app folders, as in production
+# without collectstatic: browser tests see the real styles.
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,361 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright, against
+gunicorn, with the real Celery worker and SMTP server. Screenshots of each
+main page, at phone and desktop sizes, land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.factories import PASSWORD, UserFactory
+from tests.processes import Web, service_env
+from users.models import User
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make between browser steps are still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("worker"),
+]
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORTS = {
+    "mobile": {"width": 390, "height": 844},
+    "desktop": {"width": 1280, "height": 800},
+}
+NEW_PASSWORD = "quiet-Harbor-meadow-58"
+
+
+@pytest.fixture(scope="module")
+def web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
+    server = Web(artifacts, service_env()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A browser tab on the service, failing on any console error (such as a
+    Content-Security-Policy violation) or failed request for a page asset."""
+
+    def __init__(
+        self, browser: Browser, web: Web, viewport: str = "desktop", **options
+    ):
+        self.context = browser.new_context(
+            base_url=web.url, viewport=VIEWPORTS[viewport], **options
+        )
+        self.page: Page = self.context.new_page()
+        self.viewport = viewport
+        self.problems: list[str] = []
+        self.page.on(
+            "console",
+            lambda m: (
+                self.problems.append(f"{m.text} {m.location.get('url')}")
+                if m.type == "error"
+                else None
+            ),
+        )
+        self.page.on(
+            "requestfailed",
+            lambda r: (
+                None
+                if r.failure == "net::ERR_ABORTED"  # cut short by a navigation
+                else self.problems.append(f"failed: {r.url} {r.failure}")
+            ),
+        )
+
+    def screenshot(self, artifacts: Path, name: str) -> None:
+        folder = artifacts / "screenshots"
+        folder.mkdir(exist_ok=True)
+        self.page.screenshot(
+            path=folder / f"{name}-{self.viewport}.png", full_page=True
+        )
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.problems == []
+
+
+@pytest.fixture
+def visit(browser, web) -> Iterator:
+    tabs: list[Visit] = []
+
+    def open_tab(viewport: str = "desktop", **options) -> Visit:
+        tabs.append(Visit(browser, web, viewport, **options))
+        return tabs[-1]
+
+    yield open_tab
+    for tab in tabs:
+        tab.close()
+
+
+def field(page: Page, label: str):
+    """The form field labelled `label` (Django adds a colon to labels)."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    field(page, "Email").fill(email)
+    field(page, "Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign In").click()
+
+
+def test_sign_up_confirm_by_link_log_in_edit_profile_and_log_out(
+    visit, mailbox, artifacts
+):
+    tab = visit()
+    page = tab.page
+
+    page.goto("/accounts/signup/")
+    field(page, "Email").fill("browser@example.com")
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Verify Your Email Address"
+    )
+
+    (message,) = mailbox.wait_for(to="browser@example.com")
+    link = re.search(r"http://\S+/accounts/confirm-email/\S+/", message.text)[0]
+    page.goto(link)  # the link leads to this very host
+    page.get_by_role("button", name="Confirm").click()
+    assert EmailAddress.objects.get(email="browser@example.com").verified
+
+    log_in(page, "browser@example.com")
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_text("browser@example.com", exact=True)).to_be_visible()
+
+    page.get_by_role("link", name="Profile").first.click()
+    field(page, "Name").fill("Brow Ser")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Your profile was saved.")
+    assert User.objects.get().name == "Brow Ser"
+
+    page.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign Out").click()
+    nav = page.get_by_role("navigation", name="Account")
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+    page.goto("/profile/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_forgotten_password_reset_by_emailed_link(visit, mailbox):
+    user = UserFactory(email="forgetful@example.com")
+    page = visit().page
+
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name=re.compile("Forgot your password")).click()
+    field(page, "Email").fill(user.email)
+    page.get_by_role("button", name="Reset My Password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Password Reset")
+
+    (message,) = mailbox.wait_for(to=user.email)
+    page.goto(
+        re.search(r"http://\S+/accounts/password/reset/key/\S+/", message.text)[0]
+    )
+    field(page, "New Password").fill(NEW_PASSWORD)
+    field(page, "New Password (again)").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change Password").click()
+    expect(page.get_by_text("Your password is now changed.")).to_be_visible()
+
+    log_in(page, user.email, PASSWORD)
+    expect(page.get_by_text("not correct")).to_be_visible()
+    log_in(page, user.email, NEW_PASSWORD)
+    expect(page.get_by_text(user.email, exact=True)).to_be_visible()
+
+
+def test_repeated_wrong_passwords_are_throttled_with_a_readable_message(visit):
+    user = UserFactory(email="guessed@example.com")
+    page = visit().page
+
+    for _ in range(6):
+        log_in(page, user.email, "wrong-Password-1")
+
+    expect(page.get_by_text("Too many failed login attempts")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+
+
+def test_staff_find_a_new_user_see_them_verified_and_resend_verification(
+    visit, mailbox
+):
+    User.objects.create_superuser("boss@example.com", PASSWORD)
+    UserFactory(email="verified.person@example.com")
+    UserFactory(email="pending.person@example.com", verified=False)
+    page = visit().page
+
+    page.goto("/admin/login/")
+    field(page, "Email address").fill("boss@example.com")
+    field(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/users/user/")
+    page.locator("#searchbar").fill("verified.person")
+    page.locator("#searchbar").press("Enter")
+    row = page.locator("#result_list tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td.field-verified img")).to_have_attribute("alt", "True")
+
+    page.goto("/admin/users/user/?q=pending.person")
+    page.locator("#result_list tbody input[type=checkbox]").check()
+    page.locator("select[name=action]").select_option("resend_verification_email")
+    page.get_by_role("button", name="Run").click()
+    expect(page.get_by_text("Queued 1 verification email.")).to_be_visible()
+    (message,) = mailbox.wait_for(to="pending.person@example.com")
+    assert "/accounts/confirm-email/" in message.text
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_screenshots_of_the_main_pages(visit, mailbox, artifacts, viewport):
+    User.objects.create_superuser("boss@example.com", PASSWORD)
+    tab = visit(viewport)
+    page = tab.page
+
+    page.goto("/accounts/signup/")
+    tab.screenshot(artifacts, "signup")
+    field(page, "Email").fill("shot@example.com")
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    tab.screenshot(artifacts, "check-your-inbox")
+    page.goto("/accounts/login/")
+    tab.screenshot(artifacts, "login")
+    page.goto("/accounts/password/reset/")
+    tab.screenshot(artifacts, "reset")
+    log_in(page, "boss@example.com")
+    tab.screenshot(artifacts, "home-signed-in")
+    page.goto("/profile/")
+    tab.screenshot(artifacts, "profile")
+    page.goto("/admin/users/user/")
+    tab.screenshot(artifacts, "admin-user-list")
+    mailbox.wait_for(to="shot@example.com")
+    page.goto("/_allauth/openapi.html")
+    expect(page.get_by_role("heading", name="Our API")).to_be_visible()
+
+    names = [
+        "signup",
+        "check-your-inbox",
+        "login",
+        "reset",
+        "home-signed-in",
+        "profile",
+        "admin-user-list",
+    ]
+    for name in names:
+        assert (artifacts / "screenshots" / f"{name}-{viewport}.png").stat().st_size > 0
+
+
+ACCESSIBILITY_PROBLEMS = """
+() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push("no lang on <html>");
+  for (const field of document.querySelectorAll("input, select, textarea")) {
+    if (["hidden", "submit", "button"].includes(field.type)) continue;
+    if (field.closest("[aria-hidden=true]")) continue;
+    const labelled = field.labels.length || field.getAttribute("aria-label")
+      || field.getAttribute("aria-labelledby");
+    if (!labelled) problems.push(`unlabelled field ${field.name || field.id}`);
+  }
+  const levels = [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")]
+    .filter((h) => h.offsetParent !== null)
+    .map((h) => Number(h.tagName[1]));
+  if (levels[0] !== 1) problems.push(`first heading is h${levels[0]}`);
+  if (levels.filter((l) => l === 1).length !== 1) problems.push("not exactly one h1");
+  levels.forEach((level, i) => {
+    const before = levels[i - 1];
+    if (i && level > before + 1) problems.push(`h${before} then h${level}`);
+  });
+  return problems;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/accounts/signup/",
+        "/accounts/login/",
+        "/accounts/password/reset/",
+        "/accounts/confirm-email/",
+        "/profile/",
+        "/accounts/email/",
+        "/accounts/password/change/",
+    ],
+)
+def test_pages_are_labelled_have_a_language_and_an_orderly_outline(visit, path):
+    UserFactory(email="a11y@example.com")
+    page = visit().page
+    if path in ("/profile/", "/accounts/email/", "/accounts/password/change/"):
+        log_in(page, "a11y@example.com")
+
+    page.goto(path)
+
+    assert page.evaluate(ACCESSIBILITY_PROBLEMS) == []
+
+
+def test_login_works_with_the_keyboard_alone(visit):
+    UserFactory(email="keys@example.com")
+    page = visit().page
+    page.goto("/accounts/login/")
+
+    page.locator("body").focus()
+    for _ in range(12):  # Tab until the email field has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "login":
+            break
+    page.keyboard.type("keys@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("keys@example.com", exact=True)).to_be_visible()
+
+
+def test_focus_is_visible(visit):
+    page = visit().page
+    page.goto("/accounts/login/")
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+
+def test_korean_from_the_browser_language_and_a_switch_that_sticks(visit, artifacts):
+    tab = visit("mobile", locale="ko-KR")
+    page = tab.page
+
+    page.goto("/accounts/signup/")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.get_by_role("heading", level=1)).to_have_text("회원가입")
+    tab.screenshot(artifacts, "signup-ko")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    page.goto("/accounts/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("button", name="한국어").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("로그인")
