@@ -124,3 +124,11 @@ def test_the_response_does_not_wait_for_a_slow_smtp_server(mailbox):
     assert response.status_code == HTTPStatus.FOUND
     assert not mailbox.to("patient@example.com")
     mailbox.wait_for(to="patient@example.com")
+
+
+def test_emails_name_the_service_not_the_host(mailbox, settings):
+    settings.SITE_NAME = "Example Accounts"
+    signup("named@example.com")
+
+    (message,) = mailbox.wait_for(to="named@example.com")
+    assert "Hello from Example Accounts!" in message.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -42,7 +44,11 @@ class AccountAdapter(DefaultAccountAdapter):
         ctx: dict[str, Any] = {
             "request": request,
             "email": email,
-            "current_site": get_current_site(request),
+            # allauth's templates greet from current_site.name: our name,
+            # not the host name that Django's RequestSite would give.
+            "current_site": SimpleNamespace(
+                name=settings.SITE_NAME, domain=get_current_site(request).domain
+            ),
         }
         ctx.update(context)
         with translation.override(mail.language_for(email)):

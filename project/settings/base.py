@@ -178,6 +178,8 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
+# The service's name in emails ("Hello from ...!").
+SITE_NAME = env("DJANGO_SITE_NAME", default="Accounts")
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # Rate limits key on the client address. Behind N reverse proxies the client
 # is the Nth address from the right of X-Forwarded-For; with 0 the header is
