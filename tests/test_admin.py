@@ -223,9 +223,27 @@ def test_resend_verification_action_sends_through_the_worker(staff_client, mailb
     )
 
     assert response.status_code == HTTPStatus.OK
-    (message,) = mailbox.wait_for(to="pending@example.com")
-    assert "/accounts/confirm-email/" in message.text
-    assert not mailbox.to("done@example.com")
+    assert b"Queued 2 verification emails." in response.content
+    for address in ("pending@example.com", "done@example.com"):
+        (message,) = mailbox.wait_for(to=address)
+        assert "/accounts/confirm-email/" in message.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker")
+def test_resend_verification_to_a_user_added_in_the_admin_creates_their_address(
+    staff_client, mailbox
+):
+    added = User.objects.create_user("added.by.staff@example.com")
+
+    staff_client.post(
+        CHANGELIST,
+        {"action": "resend_verification_email", "_selected_action": [added.pk]},
+    )
+
+    mailbox.wait_for(to="added.by.staff@example.com")
+    address = EmailAddress.objects.get(user=added)
+    assert (address.primary, address.verified) == (True, False)
 
 
 OUTBOX = reverse("admin:users_outgoingemail_changelist")

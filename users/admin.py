@@ -22,7 +22,7 @@ from users.forms import PurgeForm, UserChangeForm, UserCreationForm
 from users.models import OutgoingEmail, User
 
 
-def address_to_verify(user: User) -> EmailAddress:
+def primary_address(user: User) -> EmailAddress:
     """The user's primary address, created unverified if allauth has none.
 
     allauth's login and verification work on `EmailAddress` rows; a user added
@@ -123,38 +123,27 @@ class UserAdmin(auth_admin.UserAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if not change:
-            address_to_verify(obj)
+            primary_address(obj)
 
     @admin.action(description=_("Resend verification email"))
     def resend_verification_email(
         self, request: HttpRequest, queryset: QuerySet[User]
     ) -> None:
-        sent = 0
-        for user in queryset.filter(verified=False):
-            address_to_verify(user).send_confirmation(request)
-            sent += 1
+        # Verified people get one too when staff ask: confirming again is
+        # harmless, and staff may be checking that mail reaches them.
+        users = list(queryset)
+        for user in users:
+            primary_address(user).send_confirmation(request)
         self.message_user(
             request,
             ngettext(
                 "Queued %(count)d verification email.",
                 "Queued %(count)d verification emails.",
-                sent,
+                len(users),
             )
-            % {"count": sent},
+            % {"count": len(users)},
             messages.SUCCESS,
         )
-        skipped = queryset.count() - sent
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d user was already verified; nothing sent.",
-                    "%(count)d users were already verified; nothing sent.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.INFO,
-            )
 
     @admin.action(description=_("Deactivate selected users"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
