@@ -69,8 +69,7 @@ class Service:
         self.session.headers["X-Forwarded-For"] = str(
             ipaddress.IPv4Address("10.0.0.0") + self.clients
         )
-        page = self.session.get(f"{self.web.url}/accounts/signup/", timeout=30)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+        token = self.web.csrf_token(self.session, "/accounts/signup/")
         started = time.perf_counter()
         response = self.session.post(
             f"{self.web.url}/accounts/signup/",

@@ -4,6 +4,7 @@ workers and beat, gunicorn, and private Redis servers that can be killed."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from itertools import count
 from pathlib import Path
 
 import redis
+import requests
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,6 +196,22 @@ class Web(Process):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def csrf_token(self, session: requests.Session, path: str) -> str:
+        """Load a form page as a browser would; the CSRF token it carries."""
+        page = session.get(f"{self.url}{path}", timeout=30)
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+
+    def submit(
+        self, session: requests.Session, path: str, data: dict
+    ) -> requests.Response:
+        """Fill in and POST the form at `path`, CSRF token included."""
+        return session.post(
+            f"{self.url}{path}",
+            data={"csrfmiddlewaretoken": self.csrf_token(session, path), **data},
+            allow_redirects=False,
+            timeout=30,
+        )
 
 
 class RedisServer:

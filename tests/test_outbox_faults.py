@@ -7,7 +7,6 @@ the loopback SMTP server. Signups go over HTTP, as a browser sends them.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -58,19 +57,10 @@ class Stack:
             process.stop()
 
     def signup(self, email: str) -> requests.Response:
-        session = requests.Session()
-        page = session.get(f"{self.web.url}/accounts/signup/", timeout=10)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-        return session.post(
-            f"{self.web.url}/accounts/signup/",
-            data={
-                "csrfmiddlewaretoken": token,
-                "email": email,
-                "password1": PASSWORD,
-                "password2": PASSWORD,
-            },
-            allow_redirects=False,
-            timeout=10,
+        return self.web.submit(
+            requests.Session(),
+            "/accounts/signup/",
+            {"email": email, "password1": PASSWORD, "password2": PASSWORD},
         )
 
 
@@ -192,13 +182,8 @@ def test_pages_and_login_work_while_redis_is_down(stack):
             session.get(f"{stack.web.url}{path}", timeout=10).status_code
             == HTTPStatus.OK
         )
-    page = session.get(f"{stack.web.url}/accounts/login/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
-    login = session.post(
-        f"{stack.web.url}/accounts/login/",
-        data={"csrfmiddlewaretoken": token, "login": user.email, "password": PASSWORD},
-        allow_redirects=False,
-        timeout=10,
+    login = stack.web.submit(
+        session, "/accounts/login/", {"login": user.email, "password": PASSWORD}
     )
 
     assert login.status_code == HTTPStatus.FOUND
