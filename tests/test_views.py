@@ -121,3 +121,32 @@ def test_logout_by_post_ends_the_session(client, user):
 
 def test_unknown_pages_are_a_404_not_a_500(client):
     assert client.get("/no/such/page/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_changing_the_password_on_the_web_signs_everyone_out(client, user, password):
+    elsewhere = type(client)()
+    elsewhere.force_login(user)
+    client.force_login(user)
+
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": password,
+            "password1": "fresh-Meadow-Lark-91",
+            "password2": "fresh-Meadow-Lark-91",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    user.refresh_from_db()
+    assert user.check_password("fresh-Meadow-Lark-91")
+    assert "_auth_user_id" not in client.session
+    assert elsewhere.get(reverse("profile")).status_code == HTTPStatus.FOUND  # to login
+
+
+def test_health_check_answers_without_a_session(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok"}
+    assert "Set-Cookie" not in response.headers
