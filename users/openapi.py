@@ -24,7 +24,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from users.api import error_response
+from users.api import error_response, is_api
 
 # allauth routes, under /_allauth/{client}/v1/, of features we leave off.
 DISABLED_FEATURE_PATHS = (
@@ -330,6 +330,8 @@ class RequestContractMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view, args, kwargs):
+        if not is_api(request):
+            return None  # pages: no contract to hold them to
         for pattern, methods in _operations():
             if not pattern.match(request.path):
                 continue
