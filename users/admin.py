@@ -14,10 +14,10 @@ from django.contrib.auth import admin as auth_admin
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from users import outbox
 from users.forms import PurgeForm, UserChangeForm, UserCreationForm
 from users.models import OutgoingEmail, User
 
@@ -288,10 +288,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
                 },
             )
         days = form.cleaned_data["days"]
-        cutoff = timezone.now() - timedelta(days=days)
-        deleted, _by_model = queryset.filter(
-            status=OutgoingEmail.Status.SENT, sent_at__lt=cutoff
-        ).delete()
+        deleted = outbox.purge_sent(timedelta(days=days), queryset)
         self.message_user(
             request,
             ngettext(

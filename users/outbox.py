@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Count, F, Min, Q
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
@@ -351,12 +351,14 @@ def _send_batch(
     return True
 
 
-def purge_sent(older_than: timedelta) -> int:
-    """Delete sent rows (metadata only by now) older than `older_than`."""
+def purge_sent(
+    older_than: timedelta, rows: QuerySet[OutgoingEmail] | None = None
+) -> int:
+    """Delete sent rows (metadata only by now) older than `older_than`,
+    among `rows` (every row, by default)."""
+    rows = OutgoingEmail.objects.all() if rows is None else rows
     cutoff = timezone.now() - older_than
-    deleted, _by_model = OutgoingEmail.objects.filter(
-        status=Status.SENT, sent_at__lt=cutoff
-    ).delete()
+    deleted, _by_model = rows.filter(status=Status.SENT, sent_at__lt=cutoff).delete()
     return deleted
 
 
