@@ -13,9 +13,14 @@ import os
 os.environ.setdefault("EMAIL_RETRY_BACKOFF", "1")
 os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "1")
 os.environ.setdefault("OUTBOX_SENDING_LEASE", "10")
+# Redis databases and a queue of the tests' own, unless the environment
+# names others; base builds the cache and broker settings from them.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "accounts-test")
 
 from .base import *  # noqa: F403
-from .base import VAR_DIR, database_from_env, env, jwt_private_key_from_env
+from .base import VAR_DIR, database_from_env, jwt_private_key_from_env
 
 SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-satisfy-the-checks"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -24,13 +29,6 @@ DATABASES = database_from_env(default="postgres://postgres@127.0.0.1:5432/accoun
 HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(
     VAR_DIR / "test-jwt-private-key.pem"
 )
-
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/14")
-CACHES = {
-    "default": {"BACKEND": "project.cache.FailoverRedisCache", "LOCATION": REDIS_URL}
-}
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/15")
-CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="accounts-test")
 
 # Served by whitenoise straight from the app folders, as in production
 # without collectstatic: browser tests see the real styles.
