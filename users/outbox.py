@@ -54,6 +54,8 @@ Status = OutgoingEmail.Status
 DEDUPE_WINDOW = 600
 # No single retry waits longer than this.
 MAX_RETRY_DELAY = 4 * 60 * 60
+# Bodies hold live links: a row that is sent or failed keeps none.
+WIPED_BODIES = {"body_text": "", "body_html": ""}
 # Rows a sweeper claims at once: one round trip to the database per batch.
 CLAIM_BATCH = 50
 # After the broker refused a publish, skip the fast path for this long, so
@@ -215,8 +217,7 @@ def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
     OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
         status=Status.SENT,
         sent_at=timezone.now(),
-        body_text="",
-        body_html="",
+        **WIPED_BODIES,
         last_error="",
     )
     logger.info("Sent %s email %s", row.kind, row.pk)
@@ -243,7 +244,7 @@ def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
             error,
         )
     else:
-        live.update(status=Status.FAILED, body_text="", body_html="", last_error=error)
+        live.update(status=Status.FAILED, last_error=error, **WIPED_BODIES)
         logger.error(
             "Gave up on %s email %s after %d attempt(s): %s",
             row.kind,
@@ -284,8 +285,7 @@ def reclaim_expired_leases() -> int:
     )
     expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
         status=Status.FAILED,
-        body_text="",
-        body_html="",
+        **WIPED_BODIES,
         last_error="The sender stopped mid-send on the last attempt.",
     )
     count = expired.update(
