@@ -7,10 +7,12 @@ anyone's real data.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,68 @@ import django  # noqa: E402
 
 django.setup()
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # the SMTP server's chatter
+
+import requests  # noqa: E402
+
+from tests.processes import Beat, RedisServer, Web, Worker, service_env  # noqa: E402
+from tests.smtp import Mailbox  # noqa: E402
+
+PASSWORD = "bench-Password-for-signups-1"
+
+
+class Service:
+    """The service as separate processes: gunicorn, one Celery worker
+    (concurrency 1), beat, and a private Redis, mailing `mailbox`."""
+
+    def __init__(self, log_dir: Path, mailbox: Mailbox) -> None:
+        self.redis = RedisServer(log_dir).start()
+        self.env = service_env(
+            REDIS_URL=self.redis.url(0),
+            CELERY_BROKER_URL=self.redis.url(1),
+            CELERY_TASK_DEFAULT_QUEUE="bench",
+            EMAIL_URL=f"smtp://127.0.0.1:{mailbox.port}",
+            DJANGO_LOG_LEVEL="WARNING",
+            # Each signup comes from its own client address (through one
+            # trusted proxy), so allauth's per-client signup limit stays on
+            # without throttling the benchmark.
+            DJANGO_TRUSTED_PROXY_COUNT="1",
+        )
+        self.log_dir = log_dir
+        self.web = Web(log_dir, self.env).start()
+        self.beat = Beat(log_dir, self.env).start()
+        self.worker = Worker(log_dir, self.env, "--concurrency", "1").start()
+        self.session = requests.Session()
+        self.clients = 0
+
+    def signup(self, email: str, password: str = PASSWORD) -> float:
+        """POST one signup, from a client address of its own; return the
+        POST's own latency in seconds."""
+        self.clients += 1
+        self.session.headers["X-Forwarded-For"] = str(
+            ipaddress.IPv4Address("10.0.0.0") + self.clients
+        )
+        token = self.web.csrf_token(self.session, "/accounts/signup/")
+        started = time.perf_counter()
+        response = self.session.post(
+            f"{self.web.url}/accounts/signup/",
+            data={
+                "csrfmiddlewaretoken": token,
+                "email": email,
+                "password1": password,
+                "password2": password,
+            },
+            allow_redirects=False,
+            timeout=30,
+        )
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 302, response.status_code
+        self.session.cookies.clear()
+        return elapsed
+
+    def stop(self) -> None:
+        for process in (self.worker, self.beat, self.web):
+            process.stop()
+        self.redis.kill()
 
 
 def fresh_database() -> None:

@@ -18,7 +18,6 @@ This is a program, not a test: it measures and prints, it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import re
 import statistics
@@ -31,66 +30,12 @@ from pathlib import Path
 # Django reads its settings.
 os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "5")
 
-import requests
-from common import fresh_database, percentile
+from common import Service, fresh_database, percentile
 from django.utils import timezone
 
-from tests.processes import Beat, RedisServer, Web, Worker, service_env, wait_until
+from tests.processes import wait_until
 from tests.smtp import Mailbox
 from users.models import OutgoingEmail
-
-PASSWORD = "bench-Password-for-signups-1"
-
-
-class Service:
-    def __init__(self, log_dir: Path, mailbox: Mailbox) -> None:
-        self.redis = RedisServer(log_dir).start()
-        self.env = service_env(
-            REDIS_URL=self.redis.url(0),
-            CELERY_BROKER_URL=self.redis.url(1),
-            CELERY_TASK_DEFAULT_QUEUE="bench",
-            EMAIL_URL=f"smtp://127.0.0.1:{mailbox.port}",
-            DJANGO_LOG_LEVEL="WARNING",
-            # Each signup comes from its own client address (through one
-            # trusted proxy), so allauth's per-client signup limit stays on
-            # without throttling the benchmark.
-            DJANGO_TRUSTED_PROXY_COUNT="1",
-        )
-        self.log_dir = log_dir
-        self.web = Web(log_dir, self.env).start()
-        self.beat = Beat(log_dir, self.env).start()
-        self.worker = Worker(log_dir, self.env, "--concurrency", "1").start()
-        self.session = requests.Session()
-        self.clients = 0
-
-    def signup(self, email: str) -> float:
-        """POST one signup; return the POST's own latency in seconds."""
-        self.clients += 1
-        self.session.headers["X-Forwarded-For"] = str(
-            ipaddress.IPv4Address("10.0.0.0") + self.clients
-        )
-        token = self.web.csrf_token(self.session, "/accounts/signup/")
-        started = time.perf_counter()
-        response = self.session.post(
-            f"{self.web.url}/accounts/signup/",
-            data={
-                "csrfmiddlewaretoken": token,
-                "email": email,
-                "password1": PASSWORD,
-                "password2": PASSWORD,
-            },
-            allow_redirects=False,
-            timeout=30,
-        )
-        elapsed = time.perf_counter() - started
-        assert response.status_code == 302, response.status_code
-        self.session.cookies.clear()
-        return elapsed
-
-    def stop(self) -> None:
-        for process in (self.worker, self.beat, self.web):
-            process.stop()
-        self.redis.kill()
 
 
 def signup_latency(service: Service, mailbox: Mailbox, rounds: int) -> None:

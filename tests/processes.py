@@ -167,8 +167,11 @@ class Web(Process):
     ready_text = "Booting worker"
 
     def __init__(self, log_dir: Path, env: dict[str, str], *args: str) -> None:
-        super().__init__(log_dir, env, *args)
         self.port = free_port()
+        # Links in emails lead back here, as DJANGO_PUBLIC_URL makes them in
+        # production, unless the test chooses another origin.
+        env = {"DJANGO_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
+        super().__init__(log_dir, env, *args)
 
     def command(self) -> list[str]:
         return [

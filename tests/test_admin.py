@@ -377,3 +377,21 @@ def test_retry_now_skips_rows_that_did_not_fail(staff_client):
 
     assert OutgoingEmail.objects.count() == 1
     assert b"Skipped 1 row" in response.content
+
+
+def test_an_address_edited_in_the_admin_is_stored_canonically(staff_client):
+    address = UserFactory(email="edited@example.com").emailaddress_set.get()
+
+    response = staff_client.post(
+        reverse("admin:account_emailaddress_change", args=[address.pk]),
+        {
+            "user": address.user_id,
+            "email": "\uff25\uff24\uff29\uff34\uff25\uff24@Example.COM",  # fullwidth
+            "verified": "on",
+            "primary": "on",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    address.refresh_from_db()
+    assert address.email == "edited@example.com"

@@ -34,6 +34,7 @@ def production_env(django_db_setup) -> dict[str, str]:
         "REDIS_URL": "redis://127.0.0.1:6379/14",
         "EMAIL_URL": "smtp://127.0.0.1:1025",
         "DEFAULT_FROM_EMAIL": "accounts@example.com",
+        "DJANGO_PUBLIC_URL": "https://accounts.example.com",
     }
 
 
@@ -255,3 +256,26 @@ def test_every_page_sends_the_security_headers(client, path):
 def test_session_cookie_is_http_only(client, user, password):
     client.post(reverse("account_login"), {"login": user.email, "password": password})
     assert client.cookies["sessionid"]["httponly"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["accounts.example.com", "https://accounts.example.com/accounts", "ftp://x.org"],
+    ids=["no-scheme", "with-path", "not-http"],
+)
+def test_production_refuses_a_public_url_that_is_not_an_origin(production_env, value):
+    production_env["DJANGO_PUBLIC_URL"] = value
+
+    result = manage(production_env, "check")
+
+    assert result.returncode != 0
+    assert "DJANGO_PUBLIC_URL must be an origin" in result.stderr
+
+
+def test_deploy_check_warns_without_a_public_url(production_env):
+    del production_env["DJANGO_PUBLIC_URL"]
+
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode != 0
+    assert "users.W001" in result.stdout + result.stderr

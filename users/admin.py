@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account import admin as allauth_admin
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from allauth.decorators import rate_limit
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
@@ -18,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from users import outbox
-from users.forms import PurgeForm, UserChangeForm, UserCreationForm
+from users.adapter import verification_limit_lifted
+from users.addresses import CanonicalEmailField
+from users.forms import AdminLoginForm, PurgeForm, UserChangeForm, UserCreationForm
 from users.models import OutgoingEmail, User
 
 
@@ -61,6 +65,23 @@ class EmailAddressInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+class EmailAddressForm(forms.ModelForm):
+    """allauth's address form, storing the canonical spelling."""
+
+    class Meta:
+        model = EmailAddress
+        fields = ["user", "email", "verified", "primary"]
+        field_classes = {"email": CanonicalEmailField}
+
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(allauth_admin.EmailAddressAdmin):
+    form = EmailAddressForm
 
 
 @admin.register(User)
@@ -132,8 +153,9 @@ class UserAdmin(auth_admin.UserAdmin):
         # Verified people get one too when staff ask: confirming again is
         # harmless, and staff may be checking that mail reaches them.
         users = list(queryset)
-        for user in users:
-            primary_address(user).send_confirmation(request)
+        with verification_limit_lifted():
+            for user in users:
+                primary_address(user).send_confirmation(request)
         self.message_user(
             request,
             ngettext(
@@ -175,7 +197,8 @@ def resend(request: HttpRequest, email: OutgoingEmail) -> bool:
         address = EmailAddress.objects.filter(email__iexact=email.to, verified=False)
         if not address.exists():
             return False
-        address.first().send_confirmation(request)
+        with verification_limit_lifted():
+            address.first().send_confirmation(request)
     elif email.kind in (Kind.PASSWORD_RESET, Kind.UNKNOWN_ACCOUNT):
         form = ResetPasswordForm(data={"email": email.to})
         if not form.is_valid():
@@ -305,6 +328,9 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 admin.site.site_header = _("Accounts administration")
 admin.site.site_title = _("Accounts")
 
-# /admin/login/ authenticates outside allauth; give it the same per-client
-# limit as allauth's login so it is no back door for password guessing.
+# /admin/login/ is Django's own page: it authenticates through allauth's
+# adapter (AdminLoginForm), which counts failures per account and per
+# client, and takes allauth's per-client limit on login attempts, so it is
+# no back door for password guessing.
+admin.site.login_form = AdminLoginForm
 admin.site.login = rate_limit(action="login")(admin.site.login)

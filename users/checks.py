@@ -1,7 +1,10 @@
 """System checks: what `manage.py check` (and `migrate`) report about setup."""
 
+from allauth.account.fields import EmailField
 from django.conf import settings
 from django.core import checks
+
+from users import addresses
 
 
 @checks.register(checks.Tags.security)
@@ -13,5 +16,37 @@ def app_client_needs_a_signing_key(app_configs, **kwargs) -> list[checks.CheckMe
             "The app client (/_allauth/app/, JWT) is off.",
             hint="Set JWT_PRIVATE_KEY to an RSA private key to turn it on.",
             id="users.I001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def public_url_is_set(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    if settings.PUBLIC_URL:
+        return []
+    return [
+        checks.Warning(
+            "DJANGO_PUBLIC_URL is not set: links in emails take the host name "
+            "from each request, with the scheme's default port.",
+            hint="Set DJANGO_PUBLIC_URL to the service's origin, such as "
+            "https://accounts.example.com.",
+            id="users.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def allauth_email_fields_canonicalise(
+    app_configs, **kwargs
+) -> list[checks.CheckMessage]:
+    """One mailbox, one account rests on this (users/addresses.py)."""
+    if EmailField.to_python is addresses._to_canonical:
+        return []
+    return [
+        checks.Critical(
+            "allauth's EmailField does not canonicalise addresses.",
+            hint="users.apps.UsersConfig.ready() must call "
+            "users.addresses.canonicalise_allauth_email_fields().",
+            id="users.E001",
         )
     ]

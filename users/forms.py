@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from allauth.account import forms as allauth_forms
+from allauth.account.adapter import get_adapter
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.utils.translation import gettext_lazy as _
 
+from users.addresses import CanonicalEmailField
 from users.models import User
 
 
@@ -27,6 +30,31 @@ class SignupForm(allauth_forms.SignupForm):
         return super().clean()
 
 
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, under the limits of allauth's login.
+
+    Django's form authenticates past allauth, so the per-account limit on
+    failed logins would not hold here: an attacker locked out of
+    /accounts/login/ could go on guessing at /admin/login/. Authenticating
+    through allauth's adapter counts every failure against the same budget,
+    and refuses even the right password once it is spent.
+    """
+
+    def clean(self) -> dict:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            adapter = get_adapter(self.request)
+            # Raises the "too many failed attempts" error once the budget is spent.
+            self.user_cache = adapter.authenticate(
+                self.request, email=email, password=password
+            )
+            if self.user_cache is None:
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
@@ -37,17 +65,13 @@ class PurgeForm(forms.Form):
     days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
 
 
-class NormalizedEmailMixin:
-    def clean_email(self) -> str:
-        return User.objects.normalize_email(self.cleaned_data["email"])
-
-
-class UserCreationForm(NormalizedEmailMixin, auth_forms.AdminUserCreationForm):
+class UserCreationForm(auth_forms.AdminUserCreationForm):
     """The admin's add form: an email address and the password twice."""
 
     class Meta:
         model = User
         fields = ["email"]
+        field_classes = {"email": CanonicalEmailField}
 
 
 class PasswordStatusWidget(auth_forms.ReadOnlyPasswordHashWidget):
@@ -67,7 +91,7 @@ class PasswordStatusWidget(auth_forms.ReadOnlyPasswordHashWidget):
         return context
 
 
-class UserChangeForm(NormalizedEmailMixin, auth_forms.UserChangeForm):
+class UserChangeForm(auth_forms.UserChangeForm):
     password = auth_forms.ReadOnlyPasswordHashField(
         label=_("Password"),
         widget=PasswordStatusWidget,
@@ -80,3 +104,4 @@ class UserChangeForm(NormalizedEmailMixin, auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+        field_classes = {"email": CanonicalEmailField}

@@ -14,18 +14,21 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from users.addresses import CANONICAL_VIOLATION, canonical_or_none
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
-        """Strip and lowercase the whole address.
+        """The address's canonical spelling (`users.addresses.canonical_email`).
 
-        allauth stores every `EmailAddress` lowercased; keeping `User.email`
-        identical means one spelling of an address everywhere.
+        An address without one is only stripped and lowercased, for
+        validation to refuse.
         """
-        return (email or "").strip().lower()
+        email = (email or "").strip()
+        return canonical_or_none(email) or email.lower()
 
     def get_by_natural_key(self, email: str) -> User:
         # /admin/login/ finds the user this way; match any case.
@@ -130,6 +133,16 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message=_(
                     "A user with that email address already exists."
                 ),
+            ),
+            # Every address is stored in its canonical spelling, which is
+            # lowercase ASCII (users/addresses.py): a write that skipped
+            # canonical_email fails here instead of making a second account
+            # for one mailbox.
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email"))
+                & ~models.Q(email__regex=CANONICAL_VIOLATION),
+                name="users_user_email_canonical",
+                violation_error_message=_("Enter a valid email address."),
             ),
         ]
 

@@ -303,6 +303,26 @@ def _properties(spec: dict, schema: dict) -> dict[str, dict]:
     return found
 
 
+# No request we define nests deeper than this; a body that does is refused
+# before anything else reads it.
+MAX_JSON_DEPTH = 32
+
+
+def nesting_depth(value: object) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value."""
+    depth, level = 0, [value]
+    while containers := [item for item in level if isinstance(item, dict | list)]:
+        depth += 1
+        level = [
+            child
+            for container in containers
+            for child in (
+                container.values() if isinstance(container, dict) else container
+            )
+        ]
+    return depth
+
+
 JSON_TYPES = {
     "string": (str,),
     "boolean": (bool,),
@@ -365,6 +385,18 @@ class RequestContractMiddleware:
         except (UnicodeDecodeError, json.JSONDecodeError):
             return error_response(
                 HTTPStatus.BAD_REQUEST, "The body is not valid JSON.", "invalid_json"
+            )
+        except RecursionError:
+            # Nested past the interpreter's recursion limit (about 1,000
+            # levels): the parser gave up, cheaply, before building it.
+            too_deep = True
+        else:
+            too_deep = nesting_depth(data) > MAX_JSON_DEPTH
+        if too_deep:
+            return error_response(
+                HTTPStatus.BAD_REQUEST,
+                f"The body nests more than {MAX_JSON_DEPTH} levels deep.",
+                "too_deep",
             )
         if not isinstance(data, dict):
             return error_response(

@@ -25,6 +25,33 @@ env = environ.Env()
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     env.read_env(BASE_DIR / ".env")
 
+
+def public_url_from_env() -> str:
+    """DJANGO_PUBLIC_URL, checked: a scheme and a host, nothing more."""
+    from urllib.parse import urlsplit
+
+    value = env("DJANGO_PUBLIC_URL", default="").rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ImproperlyConfigured(
+            "DJANGO_PUBLIC_URL must be an origin such as "
+            f"https://accounts.example.com, not {value!r}."
+        )
+    return value
+
+
 # https://docs.djangoproject.com/en/6.1/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
@@ -62,12 +89,16 @@ MIDDLEWARE = [
     # API errors are JSON, whatever produced them (users/api.py).
     "users.api.JSONErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Tokens, keys and personal data are never cached (project/middleware.py).
+    "project.middleware.NoStoreMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Links use the configured origin; runs once the host is validated.
+    "project.middleware.PublicOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -120,10 +151,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.djangoproject.com/en/6.1/topics/auth/customizing/
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
-    # /admin/login/ authenticates through Django's backend ...
-    "django.contrib.auth.backends.ModelBackend",
-    # ... and /accounts/login/ through allauth's, which knows EmailAddress.
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend (permissions included), trying a password only on
+    # the account its address belongs to. Every login, the admin's too, goes
+    # through it: Django's ModelBackend would be a way round allauth's limits.
+    "users.auth_backends.EmailOwnerBackend",
 ]
 # https://docs.djangoproject.com/en/6.1/topics/auth/passwords/
 # Argon2id first; PBKDF2 stays so older hashes verify and are upgraded on login.
@@ -151,6 +182,8 @@ PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 6
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_ADAPTER = "users.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "users.forms.SignupForm"}
+# The base of both the signup page's form and the signup API's input.
+ACCOUNT_SIGNUP_FORM_CLASS = "users.signup.SignupBase"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -175,9 +208,19 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
-    "confirm_email": "1/3m/key",
+    # allauth's cooldown on verification mails counts per address alone, and
+    # also swallows the "account already exists" mail: off, in favour of ...
+    "confirm_email": "",
+    # ... ours: verification links per account and address (users/adapter.py),
+    "verification_email": "1/3m/key",
+    # ... and "someone signed up with your address", under a limit of its own.
+    "account_already_exists": "3/h/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
+# The origin (scheme://host[:port]) every link in every email starts with,
+# whatever Host header a request carried. Unset: the request's host name,
+# with the service's scheme and that scheme's default port.
+PUBLIC_URL = public_url_from_env()
 # The service's name in emails ("Hello from ...!").
 SITE_NAME = env("DJANGO_SITE_NAME", default="Accounts")
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"

@@ -1,0 +1,144 @@
+"""Email addresses: their one spelling, and the one account each belongs to.
+
+Many spellings reach one mailbox: fullwidth letters, the `fi` ligature (U+FB01),
+an ideographic full stop (U+3002) for the dot, `bücher.de` and its punycode
+`xn--bcher-kva.de`. `canonical_email` turns each into the same
+string, and every address is canonicalised before it is compared, stored or
+rate-limited, so one mailbox can only ever hold one account. Plus-addressing
+(`ada+news@`) stays distinct, as mail providers treat it.
+
+An address belongs to the account that verified it. Until someone verifies
+it, it belongs only to the account that signed up with it (`User.email`); a
+copy that another account merely added proves nothing and opens nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import idna
+from allauth.account.fields import EmailField as AllauthEmailField
+from allauth.account.models import EmailAddress
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+INVALID = _("Enter a valid email address.")
+# Canonical addresses are printable ASCII (Django's validator admits no
+# other local part, and domains are punycode): any other character means a
+# spelling that skipped canonical_email. A regular expression both
+# PostgreSQL and SQLite read alike.
+CANONICAL_VIOLATION = r"[^ -~]"
+
+
+def canonical_email(address: str) -> str:
+    """The canonical spelling of `address`: NFKC, lower case, and the domain
+    in its IDNA (UTS #46) ASCII form.
+
+    Raises ValidationError when there is no domain, or when the domain is not
+    a valid internationalised name. The result is not otherwise validated:
+    callers still run Django's `validate_email` on it.
+    """
+    folded = unicodedata.normalize("NFKC", address).strip()
+    local, at, domain = folded.rpartition("@")
+    if not at or not local or not domain:
+        raise ValidationError(INVALID, code="invalid")
+    try:
+        # UTS #46 maps full stops such as U+3002 to "." and lowercases.
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        raise ValidationError(INVALID, code="invalid") from None
+    # A trailing dot names the same domain (example.com. is example.com).
+    ascii_domain = ascii_domain.removesuffix(".")
+    if not ascii_domain:
+        raise ValidationError(INVALID, code="invalid")
+    return f"{local.lower()}@{ascii_domain}"
+
+
+def canonical_or_none(address: str | None) -> str | None:
+    """`canonical_email`, or None for an address that has no canonical form."""
+    try:
+        return canonical_email(address or "")
+    except ValidationError:
+        return None
+
+
+def owner_of(email: str) -> AbstractBaseUser | None:
+    """The account that `email` belongs to, or None.
+
+    The account that verified it; failing that, the account that signed up
+    with it. Never an account that only added it and left it unverified.
+    """
+    canonical = canonical_or_none(email)
+    if canonical is None:
+        return None
+    verified = (
+        EmailAddress.objects.filter(email=canonical, verified=True)
+        .select_related("user")
+        .first()
+    )
+    if verified is not None:
+        return verified.user
+    return get_user_model()._default_manager.filter(email=canonical).first()
+
+
+def _to_canonical(field: forms.EmailField, value: object) -> str:
+    """`to_python` of an email form field: any spelling in, the canonical one
+    out, before the field's validators run."""
+    value = forms.EmailField.to_python(field, value)
+    return canonical_email(value) if value else value
+
+
+class CanonicalEmailField(forms.EmailField):
+    """A form field taking any spelling of an address, cleaned to its
+    canonical one; for our own forms (the admin's)."""
+
+    to_python = _to_canonical
+
+
+def canonicalise_allauth_email_fields() -> None:
+    """Make the email field of every allauth form and API input canonicalise.
+
+    Signup, login, password reset, adding an address and login by code, on
+    pages and over the headless API, all read the address through
+    `allauth.account.fields.EmailField`, which only lowercases. allauth has
+    no setting for this, so its `to_python` is replaced once at start-up:
+    from there on, rate limits, lookups and recipients all see the canonical
+    address. `users.checks` fails the start if this ever stops being so.
+    """
+    AllauthEmailField.to_python = _to_canonical  # type: ignore[method-assign]
+
+
+def stored_spelling(stored: str) -> str:
+    """What a row already in the database becomes: its canonical spelling, or,
+    for an address that has none, the stored one lowercased."""
+    return canonical_or_none(stored) or stored.strip().lower()
+
+
+def spelling_conflicts(
+    users: Iterable[tuple[int, str]],
+    verified_addresses: Iterable[tuple[int, str]],
+) -> list[list[tuple[str, int, str]]]:
+    """Stored rows that cannot all take their canonical spelling.
+
+    `users` are (user id, User.email) pairs and `verified_addresses` (user
+    id, EmailAddress.email) pairs of verified rows. A conflict is a group of
+    (table, user id, stored spelling): rows of different accounts that reach
+    one mailbox, or a row whose address has no canonical form and is not
+    plain lowercase ASCII either.
+    """
+    groups: dict[tuple[str, str], list[tuple[str, int, str]]] = {}
+    for table, rows in (("user", users), ("emailaddress", verified_addresses)):
+        for user_id, stored in rows:
+            key = (table, stored_spelling(stored))
+            groups.setdefault(key, []).append((table, user_id, stored))
+    return [
+        rows
+        for (_table, spelling), rows in groups.items()
+        if len({user_id for _t, user_id, _s in rows}) > 1
+        or re.search(CANONICAL_VIOLATION, spelling)
+    ]
