@@ -1,14 +1,21 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility for administrative tasks.
+
+Without DJANGO_SETTINGS_MODULE it runs as `./dev run` does: the dev
+settings, reading a `.env` file beside it, so `createsuperuser` reaches the
+database the dev server uses.
+"""
 
 import os
 import sys
 
+from django.core.management import execute_from_command_line
+
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings.dev")
-    from django.core.management import execute_from_command_line
-
+    if "DJANGO_SETTINGS_MODULE" not in os.environ:
+        os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings.dev"
+        os.environ.setdefault("DJANGO_READ_DOT_ENV_FILE", "true")
     execute_from_command_line(sys.argv)
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from common import fresh_database, percentile
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import RedisServer, Web, service_env
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.processes import RedisServer, Web, service_env
 
 
 def hammer(port: int, path: str, headers: dict, seconds: float, counts) -> None:
@@ -50,7 +50,7 @@ def hammer(port: int, path: str, headers: dict, seconds: float, counts) -> None:
 def throughput(
     port: int, path: str, headers: dict, seconds: float, clients: int
 ) -> float:
-    counts = multiprocessing.Queue()
+    counts: multiprocessing.Queue[int] = multiprocessing.Queue()
     workers = [
         multiprocessing.Process(
             target=hammer, args=(port, path, headers, seconds, counts)
@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     fresh_database()
-    user = UserFactory()
+    user = UserFactory.create()
     with tempfile.TemporaryDirectory() as folder:
         redis = RedisServer(Path(folder)).start()  # rate limits start empty
         env = service_env(
@@ -124,7 +124,7 @@ def main() -> None:
                     {"Authorization": f"Bearer {login['access_token']}"},
                 ),
             }
-            rates = {label: [] for label in contenders}
+            rates: dict[str, list[float]] = {label: [] for label in contenders}
             for _ in range(args.rounds):
                 for label, (path, headers) in contenders.items():
                     rates[label].append(

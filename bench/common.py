@@ -7,11 +7,13 @@ anyone's real data.
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,15 +23,26 @@ BENCH_DB = "accounts_bench"
 os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings.test"
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 
-import django  # noqa: E402
+from tests.support.processes import RedisServer
+
+# The benchmark process's own cache: never the machine's shared Redis.
+_redis = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start()
+atexit.register(_redis.kill)
+os.environ.setdefault("REDIS_URL", _redis.url(0))
+
+import django
 
 django.setup()
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # the SMTP server's chatter
 
-import requests  # noqa: E402
+from typing import TYPE_CHECKING
 
-from tests.processes import Beat, RedisServer, Web, Worker, service_env  # noqa: E402
-from tests.smtp import Mailbox  # noqa: E402
+import requests
+
+from tests.support.processes import Beat, Web, Worker, service_env
+
+if TYPE_CHECKING:
+    from tests.support.smtp import Mailbox
 
 PASSWORD = "bench-Password-for-signups-1"
 

@@ -40,7 +40,7 @@ def main() -> None:
         name: h.encode("correct horse battery staple", h.salt())
         for name, h in hashers.items()
     }
-    samples = {name: [] for name in hashers}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in hashers}
     for _ in range(args.rounds):
         for name, hasher in hashers.items():
             samples[name].append(per_verify(hasher, encoded[name], args.verifies))

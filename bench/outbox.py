@@ -33,9 +33,9 @@ os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "5")
 from common import Service, fresh_database, percentile
 from django.utils import timezone
 
-from tests.processes import wait_until
-from tests.smtp import Mailbox
-from users.models import OutgoingEmail
+from mail.models import OutgoingEmail
+from tests.support.processes import wait_until
+from tests.support.smtp import Mailbox
 
 
 def signup_latency(service: Service, mailbox: Mailbox, rounds: int) -> None:
@@ -87,7 +87,8 @@ def rss_kib(pid: int) -> int:
             status = Path(f"/proc/{child}/status").read_text()
         except FileNotFoundError:
             continue
-        total += int(re.search(r"VmRSS:\s+(\d+)", status)[1])
+        if match := re.search(r"VmRSS:\s+(\d+)", status):
+            total += int(match[1])
     return total
 
 
@@ -116,7 +117,7 @@ def drain(service: Service, mailbox: Mailbox, count: int) -> None:
                 subject="Confirm your email address",
                 body_text=body,
                 body_html=f"<html><body><p>{body}</p></body></html>",
-                kind=OutgoingEmail.Kind.VERIFICATION,
+                kind="verification",
                 idempotency_key=f"drain-{n}",
                 next_attempt_at=now - timedelta(seconds=1),
             )
@@ -133,7 +134,8 @@ def drain(service: Service, mailbox: Mailbox, count: int) -> None:
         peak = max(peak, rss_kib(pid))
         time.sleep(0.2)
         if time.monotonic() - started > 600:
-            raise SystemExit("drain did not finish in 10 minutes")
+            msg = "drain did not finish in 10 minutes"
+            raise SystemExit(msg)
     first, last = mailbox.received[0].at, mailbox.received[-1].at
     connections = len({r.peer for r in mailbox.received})
     print(f"\n3. Drain: one worker (concurrency 1), {count} due rows")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import Service, fresh_database, percentile
 
-from tests.factories import UserFactory
-from tests.smtp import Mailbox
+from tests.support.factories import UserFactory
+from tests.support.smtp import Mailbox
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
     fresh_database()
     total = args.samples + args.warmup
     for n in range(total):
-        UserFactory(email=f"taken{n}@bench.example", verified=n % 2 == 0)
+        UserFactory.create(email=f"taken{n}@bench.example", verified=n % 2 == 0)
     mailbox = Mailbox()
     mailbox.start()
     fresh, taken = [], []

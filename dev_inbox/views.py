@@ -1,36 +1,21 @@
-"""A local inbox for `./dev run`: mail the worker sends, readable in the browser.
-
-Development only. The email backend keeps each message as an .eml file under
-DEV_INBOX_DIR; the views at /dev/inbox/ list and show them with clickable
-links, so the whole verification flow works with no mail server.
-"""
+"""The inbox at /dev/inbox/: the messages of dev_inbox/backend.py, listed and
+shown with clickable links."""
 
 from __future__ import annotations
 
-import uuid
 from email import message_from_bytes, policy
-from email.message import EmailMessage as ParsedMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.mail.backends.base import BaseEmailBackend
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 
-
-class InboxEmailBackend(BaseEmailBackend):
-    def send_messages(self, email_messages) -> int:
-        inbox = Path(settings.DEV_INBOX_DIR)
-        inbox.mkdir(parents=True, exist_ok=True)
-        for message in email_messages:
-            # Names sort by arrival, newest last.
-            name = f"{timezone.now():%Y%m%d%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
-            (inbox / name).write_bytes(message.message().as_bytes())
-        return len(email_messages)
+if TYPE_CHECKING:
+    from email.message import EmailMessage as ParsedMessage
 
 
 def _messages() -> list[tuple[str, ParsedMessage]]:

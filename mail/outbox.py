@@ -32,18 +32,22 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from billiard.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
+from celery import current_app
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
-from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from users.models import OutgoingEmail
+from mail.app_settings import app_settings
+from mail.models import OutgoingEmail
+
+if TYPE_CHECKING:
+    from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,9 @@ DEDUPE_WINDOW = 600
 MAX_RETRY_DELAY = 4 * 60 * 60
 # Bodies hold live links: a row that is sent or failed keeps none.
 WIPED_BODIES = {"body_text": "", "body_html": ""}
+# SMTP reply codes: 4xx means "try again later", 5xx "never".
+SMTP_TRANSIENT = range(400, 500)
+SMTP_PERMANENT = range(500, 600)
 # Rows a sweeper claims at once: one round trip to the database per batch.
 CLAIM_BATCH = 50
 # After the broker refused a publish, skip the fast path for this long, so
@@ -63,9 +70,9 @@ CLAIM_BATCH = 50
 BROKER_RETRY_AFTER = 5.0
 
 
-def lease() -> timedelta:
-    """How long a sender may hold a row before the sweeper takes it back."""
-    return timedelta(seconds=settings.OUTBOX_SENDING_LEASE)
+# The fast path's task, named rather than imported: the engine calls no
+# task module (mail/tasks.py imports this one).
+SEND_TASK = "mail.tasks.send_outgoing_email"
 
 
 def idempotency_key(kind: str, to: str, subject: str, text: str, html: str) -> str:
@@ -84,40 +91,40 @@ def html_part(message: EmailMessage) -> str:
 def enqueue(message: EmailMessage, *, kind: str) -> None:
     """Store a rendered message in the caller's transaction; send it after commit."""
     (to,) = message.to
-    html = html_part(message)
+    subject, text, html = str(message.subject), str(message.body), html_part(message)
     now = timezone.now()
     row, created = OutgoingEmail.objects.get_or_create(
-        idempotency_key=idempotency_key(kind, to, message.subject, message.body, html),
+        idempotency_key=idempotency_key(kind, to, subject, text, html),
         defaults={
             "to": to,
-            "subject": message.subject,
-            "body_text": message.body,
+            "subject": subject,
+            "body_text": text,
             "body_html": html,
             "kind": kind,
             "created_at": now,
             # The fast path has one sweep interval to send it; then the
             # sweeper treats it as due.
-            "next_attempt_at": now + timedelta(seconds=settings.OUTBOX_SWEEP_INTERVAL),
+            "next_attempt_at": now + timedelta(seconds=app_settings.SWEEP_INTERVAL),
         },
     )
     if created:
         transaction.on_commit(partial(_publish, row.pk))
 
 
-_broker_down_until = 0.0
+class _Broker:
+    """When the broker last refused a publish, in this process."""
+
+    down_until = 0.0
 
 
 def _publish(pk: int) -> None:
     """Queue the fast path: the row's id only, never its contents."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if time.monotonic() < _Broker.down_until:
         return
-    from users.tasks import send_outgoing_email
-
     try:
-        send_outgoing_email.delay(pk)
+        current_app.send_task(SEND_TASK, args=(pk,))
     except (OperationalError, RedisError, OSError) as exc:
-        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
+        _Broker.down_until = time.monotonic() + BROKER_RETRY_AFTER
         logger.warning(
             "Broker unreachable (%s); outgoing email %s waits for the sweeper",
             exc.__class__.__name__,
@@ -134,7 +141,7 @@ def claim(pk: int) -> OutgoingEmail | None:
         .update(
             status=Status.SENDING,
             attempts=F("attempts") + 1,
-            next_attempt_at=now + lease(),
+            next_attempt_at=now + app_settings.SENDING_LEASE,
         )
     )
     return OutgoingEmail.objects.get(pk=pk) if claimed else None
@@ -152,7 +159,7 @@ def claim_due(limit: int) -> list[OutgoingEmail]:
         OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
             status=Status.SENDING,
             attempts=F("attempts") + 1,
-            next_attempt_at=now + lease(),
+            next_attempt_at=now + app_settings.SENDING_LEASE,
         )
     for row in rows:
         row.status = Status.SENDING
@@ -174,9 +181,9 @@ def release(rows: list[OutgoingEmail]) -> None:
 def is_transient(exc: BaseException) -> bool:
     """Whether a failure may clear up by itself: SMTP 4xx, network, time limit."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+        return all(code in SMTP_TRANSIENT for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
-        return not 500 <= exc.smtp_code < 600
+        return exc.smtp_code not in SMTP_PERMANENT
     return isinstance(exc, (OSError, SoftTimeLimitExceeded))
 
 
@@ -189,7 +196,7 @@ def is_connection_failure(exc: BaseException) -> bool:
 
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with jitter: half the step, plus up to half again."""
-    step = min(settings.EMAIL_RETRY_BACKOFF * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+    step = min(app_settings.RETRY_BACKOFF * 2 ** (attempts - 1), MAX_RETRY_DELAY)
     return step / 2 + random.uniform(0, step / 2)  # noqa: S311 (not a secret)
 
 
@@ -209,7 +216,7 @@ def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
     try:
         connection.open()
         connection.send_messages([message])
-    except (Exception, SoftTimeLimitExceeded) as exc:
+    except (Exception, SoftTimeLimitExceeded) as exc:  # noqa: BLE001
         # Every failure is classified; none may leave the row in "sending".
         _close_quietly(connection)
         _record_failure(row, exc)
@@ -227,7 +234,7 @@ def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
 def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
     error = f"{exc.__class__.__name__}: {exc}"[:500]
     live = OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING)
-    if is_transient(exc) and row.attempts < settings.OUTBOX_MAX_ATTEMPTS:
+    if is_transient(exc) and row.attempts < app_settings.MAX_ATTEMPTS:
         delay = retry_delay(row.attempts)
         live.update(
             status=Status.PENDING,
@@ -239,7 +246,7 @@ def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
             row.kind,
             row.pk,
             row.attempts,
-            settings.OUTBOX_MAX_ATTEMPTS,
+            app_settings.MAX_ATTEMPTS,
             delay,
             error,
         )
@@ -283,7 +290,7 @@ def reclaim_expired_leases() -> int:
     expired = OutgoingEmail.objects.filter(
         status=Status.SENDING, next_attempt_at__lte=timezone.now()
     )
-    expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+    expired.filter(attempts__gte=app_settings.MAX_ATTEMPTS).update(
         status=Status.FAILED,
         **WIPED_BODIES,
         last_error="The sender stopped mid-send on the last attempt.",
@@ -335,7 +342,7 @@ def _send_batch(
     result: SweepResult,
 ) -> bool:
     """Send a claimed batch; False when the sweep should stop."""
-    lease_half_gone = time.monotonic() + settings.OUTBOX_SENDING_LEASE / 2
+    lease_half_gone = time.monotonic() + app_settings.SENDING_LEASE.total_seconds() / 2
     for index, row in enumerate(batch):
         if time.monotonic() > min(deadline, lease_half_gone):
             release(batch[index:])

@@ -1,18 +1,16 @@
-"""Celery tasks: thin wrappers around `users.outbox`."""
+"""Celery tasks: thin wrappers around `mail.outbox`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
 
-from users import outbox
+from mail import outbox
+from mail.app_settings import app_settings
 
 # A task must finish well inside the lease on the row it holds, or the
 # sweeper would take the row back and send it a second time.
-_LEASE = settings.OUTBOX_SENDING_LEASE
-_SWEEP = settings.OUTBOX_SWEEP_INTERVAL
+_LEASE = int(app_settings.SENDING_LEASE.total_seconds())
+_SWEEP = app_settings.SWEEP_INTERVAL
 
 
 @shared_task(
@@ -41,4 +39,4 @@ def sweep_outbox() -> None:
 
 @shared_task
 def purge_sent_emails() -> None:
-    outbox.purge_sent(timedelta(days=settings.OUTBOX_RETENTION_DAYS))
+    outbox.purge_sent(app_settings.RETENTION)

@@ -15,7 +15,7 @@ import time
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError, TimeoutError
+from redis import exceptions as redis_errors
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ class FailoverRedisCache(RedisCache):
         if time.monotonic() >= self._redis_down_until:
             try:
                 return getattr(super(), method)(*args, **kwargs)
-            except (ConnectionError, TimeoutError) as exc:
+            except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
                 self._redis_down_until = time.monotonic() + RETRY_AFTER
-                logger.error(
+                logger.error(  # noqa: TRY400 (the class says enough; no traceback per request)
                     "Redis cache unreachable (%s): rate limits are per process "
                     "until it is back",
                     exc.__class__.__name__,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django.utils.cache import add_never_cache_headers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django.http import HttpRequest, HttpResponse
 
 # Pages whose URL or body carries a live key.
 KEY_PAGES = {"account_confirm_email", "account_reset_password_from_key"}
@@ -48,7 +52,7 @@ class PublicOriginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request._current_scheme_host = public_origin(request)  # type: ignore[attr-defined]
+        request._current_scheme_host = public_origin(request)  # type: ignore[attr-defined]  # noqa: SLF001
         return self.get_response(request)
 
 

@@ -1,14 +1,15 @@
-"""Every URL the service answers."""
+"""Every URL the service answers, each app's under its own prefix."""
 
-from django.conf import settings
+from django.apps import apps
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from users import api, openapi
+from project import health
 
 urlpatterns = [
+    path("healthz", health.healthz, name="health"),
     path("", include("users.urls")),
     # Browsers ask for /favicon.ico on every page, the admin's too.
     path(
@@ -16,30 +17,9 @@ urlpatterns = [
         RedirectView.as_view(url=static("favicon.svg"), permanent=True),
     ),
     path("accounts/", include("allauth.urls")),
-    # Our cut of allauth's specification, ahead of allauth's own.
-    path("_allauth/openapi.json", openapi.openapi_json, name="openapi_json"),
-    path("_allauth/openapi.yaml", openapi.openapi_yaml, name="openapi_yaml"),
-    *(
-        path(f"_allauth/<str:client>/v1/{feature}", api.feature_not_enabled)
-        for feature in openapi.DISABLED_FEATURE_PATHS
-    ),
-    path("_allauth/", include("allauth.headless.urls")),
-    path("api/me", api.me, name="api_me"),
-    path("api/token/refresh", api.refresh_with_cookie, name="api_token_refresh"),
+    path("", include("users.api.urls")),
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG and getattr(settings, "DEV_INBOX_DIR", None):
-    from users import dev_inbox
-
-    urlpatterns += [
-        path("dev/inbox/", dev_inbox.inbox, name="dev_inbox"),
-        path(
-            "dev/inbox/<str:message_id>/", dev_inbox.message, name="dev_inbox_message"
-        ),
-        path(
-            "dev/inbox/<str:message_id>/html/",
-            dev_inbox.message_html,
-            name="dev_inbox_message_html",
-        ),
-    ]
+if apps.is_installed("dev_inbox"):  # only the dev settings install it
+    urlpatterns += [path("dev/inbox/", include("dev_inbox.urls"))]

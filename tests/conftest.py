@@ -1,21 +1,38 @@
-"""Fixtures: real PostgreSQL (pytest-django), Redis, SMTP server and Celery worker."""
+"""Fixtures: real PostgreSQL (pytest-django), Redis, SMTP server and Celery
+worker, each the run's own (tests/support/services.py)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import redis
-from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import Worker, service_env
-from tests.smtp import Mailbox
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.processes import Worker, service_env
+from tests.support.smtp import Mailbox
+from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+# Fixtures that start a process of the service's beside the test.
+PROCESS_FIXTURES = {"worker", "session_worker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/, and every test that needs the Celery
+    worker, is marked e2e: `-m "not e2e"` runs what stays in this process."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if E2E in item.path.parents or fixtures & PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +74,6 @@ def worker_env(django_db_setup, django_db_blocker, smtp_server: Mailbox) -> dict
 @pytest.fixture(scope="session")
 def session_worker(worker_env: dict, artifacts: Path) -> Iterator[Worker]:
     """One Celery worker, with beat inside it, shared by the session's tests."""
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
     schedule = artifacts / "celerybeat-schedule"
     process = Worker(
         artifacts,
@@ -88,7 +104,7 @@ def no_session_worker(session_worker: Worker) -> None:
 
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    return UserFactory.create()
 
 
 @pytest.fixture
@@ -96,9 +112,8 @@ def password() -> str:
     return PASSWORD
 
 
-def link_in(text: str, path_fragment: str) -> str:
-    """The first absolute link in a message whose path contains `path_fragment`."""
-    for url in re.findall(r"https?://[^\s\"'<>]+", text):
-        if path_fragment in url:
-            return url
-    raise AssertionError(f"no link containing {path_fragment!r} in:\n{text}")
+@pytest.fixture
+def staff_client(db) -> Client:
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
+    return client

@@ -1,9 +1,10 @@
 """Compiling translation catalogs (.po to .mo) in pure Python.
 
 Django's `compilemessages` needs GNU gettext's msgfmt; polib does the same
-job with nothing but Python. `./dev` compiles at setup, and so does the app at
-start-up for any catalog whose .mo is missing or older than its .po, so a
-deployment that only installs, migrates and starts still speaks Korean.
+job with nothing but Python. The app compiles at start-up any catalog whose
+.mo is missing or older than its .po (translations/apps.py), so a deployment
+that only installs, migrates and starts still speaks Korean; `manage.py
+compile_translations` does it ahead of time, for a read-only deployment.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def compile_catalog(po: Path) -> Path:
     mo = po.with_suffix(".mo")
     draft = mo.with_name(f".{mo.name}.{os.getpid()}")
     polib.pofile(str(po)).save_as_mofile(str(draft))
-    os.replace(draft, mo)
+    draft.replace(mo)
     return mo
 
 

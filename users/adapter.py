@@ -16,11 +16,8 @@ one mailbox to one account, and that account to whoever owns the mailbox:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
@@ -35,18 +32,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from users import mail, outbox
-from users.addresses import canonical_email, owner_of
+from mail import outbox
+from users import emails
+from users.addresses import canonical_email
 from users.models import User
+from users.ownership import owner_of
 
-MAX_EMAIL_LENGTH = User._meta.get_field("email").max_length
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+MAX_EMAIL_LENGTH = cast("int", User._meta.get_field("email").max_length)
 # Session key: the account this browser or app session signed up.
 SIGNED_UP_USER = "users_signed_up_user"
+# Session key: the account whose password was just discarded, to choose one.
+CHOOSE_PASSWORD = "users_choose_password"  # noqa: S105 (a session key)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -85,17 +88,17 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
         }
         ctx.update(context)
-        with translation.override(mail.language_for(email)):
+        with translation.override(emails.language_for(email)):
             message = self.render_mail(template_prefix, email, ctx)
-        outbox.enqueue(message, kind=mail.kind_of(template_prefix))
+        outbox.enqueue(message, kind=emails.kind_of(template_prefix))
 
     def render_mail(self, template_prefix, email, context, headers=None):
         message = super().render_mail(template_prefix, email, context, headers)
-        return mail.with_html_alternative(message, context)
+        return emails.with_html_alternative(message, context)
 
-    def save_user(self, request, user, form, commit=True):
+    def save_user(self, request, user, form, commit=True):  # noqa: FBT002 (allauth's)
         # Emails follow the language the person signed up in.
-        user.language = mail.supported_language(translation.get_language())
+        user.language = emails.supported_language(translation.get_language())
         user = super().save_user(request, user, form, commit)
         request.session[SIGNED_UP_USER] = user.pk
         return user
@@ -137,7 +140,7 @@ class AccountAdapter(DefaultAccountAdapter):
         own account could hold back that stranger's verification mails.
         """
         address = emailconfirmation.email_address
-        if not _limit_lifted.get() and not ratelimit.consume(
+        if not emails.verification_limit_is_lifted() and not ratelimit.consume(
             request,
             action="verification_email",
             key=f"{address.user_id}:{address.email}",
@@ -205,12 +208,14 @@ class AccountAdapter(DefaultAccountAdapter):
                 request, user.email, [user], None
             )
         else:
-            request._users_choose_password_for = user  # type: ignore[attr-defined]
+            # get_email_verification_redirect_url, later in this request,
+            # sends them to choose one.
+            request.session[CHOOSE_PASSWORD] = user.pk
 
     def get_email_verification_redirect_url(self, email_address: EmailAddress) -> str:
-        user = getattr(self.request, "_users_choose_password_for", None)
-        if user is None:
+        if self.request.session.pop(CHOOSE_PASSWORD, None) != email_address.user_id:
             return super().get_email_verification_redirect_url(email_address)
+        user = email_address.user
         self.add_message(
             self.request,
             messages.INFO,
@@ -235,19 +240,6 @@ class AccountAdapter(DefaultAccountAdapter):
             flows.signup.send_unknown_account_mail(self.request, email)
         elif owner.pk == user.pk:
             super().send_password_reset_mail(user, email, context)
-
-
-_limit_lifted: ContextVar[bool] = ContextVar("verification_limit_lifted", default=False)
-
-
-@contextmanager
-def verification_limit_lifted() -> Iterator[None]:
-    """Staff resending a verification on purpose are not rate-limited."""
-    token = _limit_lifted.set(True)
-    try:
-        yield
-    finally:
-        _limit_lifted.reset(token)
 
 
 def _unverified_signup_address(user: User, email: str) -> EmailAddress | None:

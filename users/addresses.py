@@ -1,4 +1,4 @@
-"""Email addresses: their one spelling, and the one account each belongs to.
+"""Email addresses: their one spelling.
 
 Many spellings reach one mailbox: fullwidth letters, the `fi` ligature (U+FB01),
 an ideographic full stop (U+3002) for the dot, `bücher.de` and its punycode
@@ -7,25 +7,23 @@ string, and every address is canonicalised before it is compared, stored or
 rate-limited, so one mailbox can only ever hold one account. Plus-addressing
 (`ada+news@`) stays distinct, as mail providers treat it.
 
-An address belongs to the account that verified it. Until someone verifies
-it, it belongs only to the account that signed up with it (`User.email`); a
-copy that another account merely added proves nothing and opens nothing.
+Which account an address belongs to is users/ownership.py's question.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import idna
 from allauth.account.fields import EmailField as AllauthEmailField
-from allauth.account.models import EmailAddress
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 INVALID = _("Enter a valid email address.")
 # Canonical addresses are printable ASCII (Django's validator admits no
@@ -67,37 +65,18 @@ def canonical_or_none(address: str | None) -> str | None:
         return None
 
 
-def owner_of(email: str) -> AbstractBaseUser | None:
-    """The account that `email` belongs to, or None.
-
-    The account that verified it; failing that, the account that signed up
-    with it. Never an account that only added it and left it unverified.
-    """
-    canonical = canonical_or_none(email)
-    if canonical is None:
-        return None
-    verified = (
-        EmailAddress.objects.filter(email=canonical, verified=True)
-        .select_related("user")
-        .first()
-    )
-    if verified is not None:
-        return verified.user
-    return get_user_model()._default_manager.filter(email=canonical).first()
-
-
-def _to_canonical(field: forms.EmailField, value: object) -> str:
+def canonical_to_python(field: forms.EmailField, value: object) -> str:
     """`to_python` of an email form field: any spelling in, the canonical one
     out, before the field's validators run."""
-    value = forms.EmailField.to_python(field, value)
-    return canonical_email(value) if value else value
+    text = forms.EmailField.to_python(field, value) or ""
+    return canonical_email(text) if text else text
 
 
 class CanonicalEmailField(forms.EmailField):
     """A form field taking any spelling of an address, cleaned to its
     canonical one; for our own forms (the admin's)."""
 
-    to_python = _to_canonical
+    to_python = canonical_to_python
 
 
 def canonicalise_allauth_email_fields() -> None:
@@ -110,7 +89,7 @@ def canonicalise_allauth_email_fields() -> None:
     from there on, rate limits, lookups and recipients all see the canonical
     address. `users.checks` fails the start if this ever stops being so.
     """
-    AllauthEmailField.to_python = _to_canonical  # type: ignore[method-assign]
+    AllauthEmailField.to_python = canonical_to_python
 
 
 def stored_spelling(stored: str) -> str:

@@ -12,9 +12,7 @@ class UsersConfig(AppConfig):
         from users import checks  # noqa: F401 (registers the checks)
         from users.adapter import verify_by_password_reset
         from users.addresses import canonicalise_allauth_email_fields
-        from users.translations import compile_stale_catalogs
 
         canonicalise_allauth_email_fields()
         # allauth has no adapter hook for a completed reset.
         password_reset.connect(verify_by_password_reset)
-        compile_stale_catalogs()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.auth_backends import AuthenticationBackend
 
-from users.addresses import owner_of
+from users.ownership import owner_of
 
 
 class EmailOwnerBackend(AuthenticationBackend):

@@ -40,7 +40,7 @@ def allauth_email_fields_canonicalise(
     app_configs, **kwargs
 ) -> list[checks.CheckMessage]:
     """One mailbox, one account rests on this (users/addresses.py)."""
-    if EmailField.to_python is addresses._to_canonical:
+    if EmailField.to_python is addresses.canonical_to_python:
         return []
     return [
         checks.Critical(

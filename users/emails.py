@@ -1,16 +1,44 @@
-"""Rendering account email: its language, its HTML part and its kind."""
+"""Account email: what kind each is, its language, and its HTML part.
+
+Rendering happens in the adapter (users/adapter.py); the result goes to the
+outbox (mail/) labelled with a kind from here.
+"""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ResetPasswordForm
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from users.models import OutgoingEmail, User
+from users.models import User
 
-Kind = OutgoingEmail.Kind
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from django.http import HttpRequest
+
+    from mail.models import OutgoingEmail
+
+
+class Kind(models.TextChoices):
+    """The `kind` of each account email in the outbox."""
+
+    VERIFICATION = "verification", _("verification")
+    PASSWORD_RESET = "password_reset", _("password reset")
+    ACCOUNT_ALREADY_EXISTS = "account_already_exists", _("account already exists")
+    UNKNOWN_ACCOUNT = "unknown_account", _("unknown account")
+    NOTIFICATION = "notification", _("notification")
+
 
 # allauth template name -> what kind of email it is.
 KINDS = {
@@ -67,3 +95,45 @@ def with_html_alternative(message: EmailMessage, context: dict) -> EmailMessage:
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+_limit_lifted: ContextVar[bool] = ContextVar("verification_limit_lifted", default=False)
+
+
+def verification_limit_is_lifted() -> bool:
+    return _limit_lifted.get()
+
+
+@contextmanager
+def verification_limit_lifted() -> Iterator[None]:
+    """Staff resending a verification on purpose are not rate-limited."""
+    token = _limit_lifted.set(True)
+    try:
+        yield
+    finally:
+        _limit_lifted.reset(token)
+
+
+def resend(request: HttpRequest, email: OutgoingEmail) -> bool:
+    """MAIL_RESENDER: send a fresh email of the same kind to the same address.
+
+    The failed row's bodies are gone (and its links have expired by now), so
+    the message is made again, with new links, through allauth's own flows.
+    Notifications are not made again: they reported a moment that has passed.
+    """
+    if email.kind == Kind.VERIFICATION:
+        address = EmailAddress.objects.filter(email__iexact=email.to, verified=False)
+        if not address.exists():
+            return False
+        with verification_limit_lifted():
+            address.first().send_confirmation(request)
+    elif email.kind in (Kind.PASSWORD_RESET, Kind.UNKNOWN_ACCOUNT):
+        form = ResetPasswordForm(data={"email": email.to})
+        if not form.is_valid():
+            return False
+        form.save(request)
+    elif email.kind == Kind.ACCOUNT_ALREADY_EXISTS:
+        get_adapter(request).send_account_already_exists_mail(email.to)
+    else:
+        return False
+    return True

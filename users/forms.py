@@ -61,10 +61,6 @@ class ProfileForm(forms.ModelForm):
         fields = ["name"]
 
 
-class PurgeForm(forms.Form):
-    days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
-
-
 class UserCreationForm(auth_forms.AdminUserCreationForm):
     """The admin's add form: an email address and the password twice."""
 

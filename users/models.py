@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -30,18 +31,20 @@ class UserManager(BaseUserManager["User"]):
         email = (email or "").strip()
         return canonical_or_none(email) or email.lower()
 
-    def get_by_natural_key(self, email: str) -> User:
+    def get_by_natural_key(self, email: str | None) -> User:
         # /admin/login/ finds the user this way; match any case.
         return self.get(email__iexact=self.normalize_email(email))
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         email = self.normalize_email(email)
         if not email:
-            raise ValueError("An email address is required.")
+            msg = "An email address is required."
+            raise ValueError(msg)
         try:
             validate_email(email)
         except ValidationError:
-            raise ValueError(f"{email!r} is not a valid email address.") from None
+            msg = f"{email!r} is not a valid email address."
+            raise ValueError(msg) from None
         user = self.model(email=email, **extra)
         # With no password, set_password() stores an unusable one.
         user.set_password(password)
@@ -64,14 +67,14 @@ class UserManager(BaseUserManager["User"]):
         `EmailAddress`, so one is created here; without it the superuser could
         use /admin/ but not /accounts/login/.
         """
-        from allauth.account.models import EmailAddress
-
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         if extra["is_staff"] is not True:
-            raise ValueError("A superuser must have is_staff=True.")
+            msg = "A superuser must have is_staff=True."
+            raise ValueError(msg)
         if extra["is_superuser"] is not True:
-            raise ValueError("A superuser must have is_superuser=True.")
+            msg = "A superuser must have is_superuser=True."
+            raise ValueError(msg)
         with transaction.atomic(using=self._db):
             user = self._create_user(email, password, **extra)
             EmailAddress.objects.using(self._db).create(
@@ -119,7 +122,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")
@@ -158,73 +161,3 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email
-
-
-class OutgoingEmail(models.Model):
-    """One email on its way out: the transactional outbox (see users/outbox.py).
-
-    The row is written in the same transaction as the change that caused the
-    email, so a committed signup always has its email, and a rolled-back one
-    never does. Bodies hold live links; they are wiped once the row is sent
-    or has failed.
-    """
-
-    class Kind(models.TextChoices):
-        VERIFICATION = "verification", _("verification")
-        PASSWORD_RESET = "password_reset", _("password reset")
-        ACCOUNT_ALREADY_EXISTS = "account_already_exists", _("account already exists")
-        UNKNOWN_ACCOUNT = "unknown_account", _("unknown account")
-        NOTIFICATION = "notification", _("notification")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
-
-    to = models.EmailField(_("recipient"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=255)
-    body_text = models.TextField(_("text body"), blank=True)
-    body_html = models.TextField(_("HTML body"), blank=True)
-    kind = models.CharField(_("kind"), max_length=32, choices=Kind)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status, default=Status.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    next_attempt_at = models.DateTimeField(
-        _("next attempt at"),
-        default=timezone.now,
-        help_text=_(
-            "Pending: when the sweeper may send it. Sending: when the sender's "
-            "lease runs out and the row is taken back."
-        ),
-    )
-    last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    idempotency_key = models.CharField(
-        _("idempotency key"),
-        max_length=64,
-        unique=True,
-        help_text=_("The same message is never queued twice."),
-    )
-
-    class Meta:
-        verbose_name = _("outgoing email")
-        verbose_name_plural = _("outgoing emails")
-        ordering = ["-created_at"]
-        indexes = [
-            # The sweeper's only questions: which live rows are due? Sent and
-            # failed rows, the vast majority, stay out of this index.
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=models.Q(status__in=["pending", "sending"]),
-                name="outgoing_email_due_idx",
-            ),
-            models.Index(
-                fields=["status", "created_at"], name="outgoing_email_status_idx"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.to} ({self.get_status_display()})"

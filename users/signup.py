@@ -8,9 +8,11 @@ module while defining them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from users.addresses import owner_of
+from users.ownership import owner_of
 
 
 class SignupBase(forms.Form):
@@ -23,8 +25,8 @@ class SignupBase(forms.Form):
     (`users.addresses.owner_of`) makes it taken.
     """
 
-    def clean(self) -> dict:
-        cleaned_data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean() or {}
         if email := cleaned_data.get("email"):
             self.account_already_exists = owner_of(email) is not None
         return cleaned_data

@@ -5,6 +5,5 @@ from users import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
-    path("healthz", views.health, name="health"),
     path("i18n/setlang/", views.set_language, name="set_language"),
 ]

@@ -1,11 +1,13 @@
-"""The user's own pages: home and profile. allauth owns everything else."""
+"""The user's own pages: home, profile and the language switch. allauth owns
+the account pages."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
@@ -13,10 +15,8 @@ from django.views.decorators.http import require_POST
 
 from users.forms import ProfileForm
 
-
-def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers and uptime checks: the process answers. No database."""
-    return JsonResponse({"status": "ok"})
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -5,59 +5,30 @@ through django-environ; `.env.example` lists and explains every variable.
 `dev`, `test` and `production` start from here and change only what differs.
 """
 
-import contextlib
-import os
 from pathlib import Path
 
-import environ
 from corsheaders.defaults import default_headers as default_cors_headers
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from project.settings.readers import (
+    env,
+    frontend_urls_from_env,
+    mailers_from_env,
+    public_url_from_env,
+    read_dot_env,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Git-ignored working folder for the embedded defaults: SQLite, broker, inbox.
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
-# Off by default: production and tests take their environment as given.
-# `./dev run` turns it on so a local `.env` can override the embedded defaults.
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
-    env.read_env(BASE_DIR / ".env")
-
-
-def public_url_from_env() -> str:
-    """DJANGO_PUBLIC_URL, checked: a scheme and a host, nothing more."""
-    from urllib.parse import urlsplit
-
-    value = env("DJANGO_PUBLIC_URL", default="").rstrip("/")
-    if not value:
-        return ""
-    parts = urlsplit(value)
-    try:
-        parts.port  # noqa: B018 (raises on a port that is not a number)
-    except ValueError:
-        parts = parts._replace(netloc="")
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or parts.path
-        or parts.query
-        or parts.fragment
-    ):
-        raise ImproperlyConfigured(
-            "DJANGO_PUBLIC_URL must be an origin such as "
-            f"https://accounts.example.com, not {value!r}."
-        )
-    return value
-
+read_dot_env(BASE_DIR / ".env")
 
 # https://docs.djangoproject.com/en/6.1/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
-# https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-trusted-origins
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # Internationalisation
 # https://docs.djangoproject.com/en/6.1/topics/i18n/
@@ -82,12 +53,14 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "translations",
+    "mail",
     "users",
 ]
 
 MIDDLEWARE = [
-    # API errors are JSON, whatever produced them (users/api.py).
-    "users.api.JSONErrorMiddleware",
+    # API errors are JSON, whatever produced them (users/api/errors.py).
+    "users.api.errors.JSONErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Tokens, keys and personal data are never cached (project/middleware.py).
     "project.middleware.NoStoreMiddleware",
@@ -104,8 +77,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "users.openapi.RequestContractMiddleware",
-    "users.api.RefreshTokenCookieMiddleware",
+    "users.api.contract.RequestContractMiddleware",
+    "users.api.refresh_cookie.RefreshTokenCookieMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -129,20 +102,6 @@ TEMPLATES = [
         },
     },
 ]
-
-
-def database_from_env(default: str | None = None) -> dict:
-    """The default database from DATABASE_URL, with the options every site uses.
-
-    https://docs.djangoproject.com/en/6.1/ref/settings/#databases
-    """
-    config = env.db("DATABASE_URL", default=default)
-    # Every request runs in one transaction: a failure anywhere in a signup
-    # leaves no half-created account, and outgoing mail commits with it.
-    config["ATOMIC_REQUESTS"] = True
-    config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-    config["CONN_HEALTH_CHECKS"] = True
-    return {"default": config}
 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -171,7 +130,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_DJANGO_VALIDATORS}.MinimumLengthValidator"},
     {"NAME": f"{_DJANGO_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_DJANGO_VALIDATORS}.NumericPasswordValidator"},
-    {"NAME": "users.validators.MaximumLengthValidator"},
+    {"NAME": "users.password_validation.MaximumLengthValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -244,31 +203,11 @@ if REDIS_URL:
 
 # Email
 # https://docs.djangoproject.com/en/6.1/topics/email/
-def mailers_from_env(default: str | None = None) -> dict:
-    """MAILERS from EMAIL_URL, in django-environ's `email_url` syntax.
-
-    smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS),
-    smtp+ssl://user:password@host:465, or consolemail:// for the console.
-    """
-    config = env.email_url("EMAIL_URL", default=default)
-    options = {}
-    if config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
-        options = {
-            "host": config["EMAIL_HOST"],
-            "port": config["EMAIL_PORT"],
-            "username": config["EMAIL_HOST_USER"],
-            "password": config["EMAIL_HOST_PASSWORD"],
-            "use_tls": config.get("EMAIL_USE_TLS", False),
-            "use_ssl": config.get("EMAIL_USE_SSL", False),
-            "timeout": env.int("EMAIL_TIMEOUT", default=30),
-        }
-    return {"default": {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}}
-
-
 MAILERS = mailers_from_env(default="smtp://127.0.0.1:25")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="accounts@localhost")
 
-# The outbox (users/outbox.py): how mail gets from a commit to SMTP.
+# The outbox (mail/outbox.py, read through mail/app_settings.py): how mail
+# gets from a commit to SMTP.
 # Seconds before the first retry of a deferred (4xx) or unconnectable
 # delivery; each retry waits about twice as long, up to 4 hours.
 EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=60)
@@ -284,6 +223,8 @@ OUTBOX_SENDING_LEASE = env.int("OUTBOX_SENDING_LEASE", default=120)
 # Sent rows (metadata only) are deleted after this many days.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The account policy for the outbox admin's "Retry failed emails now".
+MAIL_RESENDER = "users.emails.resend"
 
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -297,10 +238,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker that lost Redis keeps reconnecting for as long as it takes.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # A web request must not hang on an unreachable broker: one quick try, and
-# the outbox row waits for the sweeper (users/outbox.py).
+# the outbox row waits for the sweeper (mail/outbox.py).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     # Redis hands an unacknowledged task to another worker only after this
     # many seconds. It must outlast the longest task (their time limits stay
     # under OUTBOX_SENDING_LEASE plus one sweep), or a task still running
@@ -316,13 +257,13 @@ CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
-        "task": "users.tasks.sweep_outbox",
+        "task": "mail.tasks.sweep_outbox",
         "schedule": OUTBOX_SWEEP_INTERVAL,
         # A sweep that could not start in time is dropped; the next one comes.
         "options": {"expires": OUTBOX_SWEEP_INTERVAL},
     },
     "purge-sent-emails": {
-        "task": "users.tasks.purge_sent_emails",
+        "task": "mail.tasks.purge_sent_emails",
         "schedule": 24 * 60 * 60,
     },
 }
@@ -376,71 +317,14 @@ LOGGING = {
 # https://docs.allauth.org/en/latest/headless/configuration.html
 
 
-def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
-    """The RS256 signing key: JWT_PRIVATE_KEY, either a PEM or a path to one.
-
-    With `generate_into` and no key set, a throwaway key is made there once
-    and shared by every process that starts later (dev and tests only).
-    Without either, None. A key that is set but unusable stops the start.
-    """
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    value = env("JWT_PRIVATE_KEY", default="")
-    if value.lstrip().startswith("-----BEGIN"):
-        pem = value.replace("\\n", "\n")  # one-line form, as in .env files
-    elif value:
-        try:
-            pem = Path(value).read_text()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"JWT_PRIVATE_KEY: cannot read {value}") from exc
-    elif generate_into is not None:
-        if not generate_into.exists():
-            _write_new_rsa_key(generate_into)
-        pem = generate_into.read_text()
-    else:
-        return None
-    try:
-        key = load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            "JWT_PRIVATE_KEY is not an unencrypted PEM private key"
-        ) from exc
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
-        raise ImproperlyConfigured(
-            "JWT_PRIVATE_KEY must be an RSA key of 2048 bits or more"
-        )
-    return pem
-
-
-def _write_new_rsa_key(path: Path) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_suffix(f".{os.getpid()}.tmp")
-    draft.write_bytes(pem)
-    draft.chmod(0o600)
-    try:
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)  # atomic; the first process to get here wins
-    finally:
-        draft.unlink()
-
-
 # Sessions live in the database: JWTs are checked against them, and revoking
 # one (logout, refresh-token reuse) deletes its row.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-HEADLESS_CLIENTS = ("browser", "app")
+HEADLESS_CLIENTS: tuple[str, ...] = ("browser", "app")
 HEADLESS_SERVE_SPECIFICATION = True
 # A readable page of our own beside the JSON: allauth's loads Redoc from a CDN.
 HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/openapi.html"
-HEADLESS_TOKEN_STRATEGY = "users.tokens.RotatingJWTTokenStrategy"  # noqa: S105
+HEADLESS_TOKEN_STRATEGY = "users.api.jwt_strategy.RotatingJWTTokenStrategy"  # noqa: S105
 HEADLESS_JWT_ALGORITHM = "RS256"
 HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = 5 * 60
 HEADLESS_JWT_REFRESH_TOKEN_EXPIRES_IN = env.int(
@@ -454,33 +338,6 @@ HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
 # from allauth's URL names to URL templates. Names left out fall back to the
 # server-rendered pages.
 # https://docs.allauth.org/en/latest/headless/configuration.html
-FRONTEND_URL_NAMES = {
-    "account_confirm_email": "{key}",
-    "account_reset_password_from_key": "{key}",
-    "account_reset_password": "",
-    "account_signup": "",
-}
-
-
-def frontend_urls_from_env() -> dict[str, str]:
-    urls = env.json("HEADLESS_FRONTEND_URLS", default={})
-    if not isinstance(urls, dict):
-        raise ImproperlyConfigured("HEADLESS_FRONTEND_URLS must be a JSON object.")
-    for name, template in urls.items():
-        if name not in FRONTEND_URL_NAMES:
-            raise ImproperlyConfigured(
-                f"HEADLESS_FRONTEND_URLS: unknown name {name!r}; "
-                f"use one of {sorted(FRONTEND_URL_NAMES)}"
-            )
-        placeholder = FRONTEND_URL_NAMES[name]
-        if not isinstance(template, str) or placeholder not in template:
-            raise ImproperlyConfigured(
-                f"HEADLESS_FRONTEND_URLS[{name!r}] must be a URL containing "
-                f"{placeholder or 'nothing in particular'!r}"
-            )
-    return urls
-
-
 HEADLESS_FRONTEND_URLS = frontend_urls_from_env()
 
 # Cross-origin front ends (a Next.js app on another origin, say).
@@ -494,4 +351,8 @@ CORS_ALLOW_HEADERS = (
     "x-refresh-token-transport",
 )
 # A front end allowed to call the API may also send CSRF-protected requests.
-CSRF_TRUSTED_ORIGINS = [*CSRF_TRUSTED_ORIGINS, *CORS_ALLOWED_ORIGINS]
+# https://docs.djangoproject.com/en/6.1/ref/settings/#csrf-trusted-origins
+CSRF_TRUSTED_ORIGINS = [
+    *env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[]),
+    *CORS_ALLOWED_ORIGINS,
+]

@@ -6,9 +6,12 @@ transport carries Celery tasks, and mail lands in a local inbox at
 """
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, VAR_DIR, database_from_env, env, jwt_private_key_from_env
+from .base import INSTALLED_APPS, REDIS_URL, VAR_DIR
+from .readers import database_from_env, env, jwt_private_key_from_env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The dev inbox at /dev/inbox/, only here.
+INSTALLED_APPS = [*INSTALLED_APPS, "dev_inbox"]
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY", default="django-insecure-local-development-only-never-deploy"
 )
@@ -38,5 +41,5 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 if not env("EMAIL_URL", default=""):
     # Mail the worker sends is kept as .eml files and shown at /dev/inbox/.
-    MAILERS = {"default": {"BACKEND": "users.dev_inbox.InboxEmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "dev_inbox.backend.InboxEmailBackend"}}
     DEV_INBOX_DIR = VAR_DIR / "inbox"

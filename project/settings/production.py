@@ -5,40 +5,27 @@ EMAIL_URL and DEFAULT_FROM_EMAIL. Everything else has a safe default; see
 `.env.example`. `manage.py check --deploy --fail-level WARNING` passes.
 """
 
-from django.core.exceptions import ImproperlyConfigured
-
 from .base import *  # noqa: F403
-from .base import (
-    VAR_DIR,
+from .base import VAR_DIR
+from .readers import (
     database_from_env,
     env,
     jwt_private_key_from_env,
     mailers_from_env,
+    require_env,
+    secret_key_from_env,
 )
 
-for _name in (
+require_env(
     "DJANGO_SECRET_KEY",
     "DJANGO_ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
     "EMAIL_URL",
     "DEFAULT_FROM_EMAIL",
-):
-    if not env(_name, default=""):
-        raise ImproperlyConfigured(f"Set the {_name} environment variable.")
-
+)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key
-SECRET_KEY = env("DJANGO_SECRET_KEY")
-if (
-    len(SECRET_KEY) < 50
-    or len(set(SECRET_KEY)) < 5
-    or SECRET_KEY.startswith("django-insecure-")
-):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be a random value of at least 50 characters, for "
-        "example from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-    )
-
+SECRET_KEY = secret_key_from_env()
 DATABASES = database_from_env()
 # The app client issues JWTs only with a signing key of the operator's: there
 # is no fallback key. Without JWT_PRIVATE_KEY the app client is off (its URLs

@@ -1,11 +1,14 @@
 """The test suite: real PostgreSQL, Redis, Celery worker and SMTP server.
 
-Tests start the worker and the SMTP server themselves (tests/conftest.py).
-Every name that another run on this machine could share (Redis databases,
-the queue) can be moved with an environment variable.
+Tests start the worker and the SMTP server themselves (tests/conftest.py),
+and each run brings a Redis server, a database name and a queue of its own
+(tests/support/services.py): these settings refuse to guess them, so a test
+run can never fall back on what the machine shares.
 """
 
 import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 # The outbox on a test clock: retries, sweeps and leases in seconds, so fault
 # tests see a whole recovery quickly. Same logic, shorter waits. Set before
@@ -13,19 +16,23 @@ import os
 os.environ.setdefault("EMAIL_RETRY_BACKOFF", "1")
 os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "1")
 os.environ.setdefault("OUTBOX_SENDING_LEASE", "10")
-# Redis databases and a queue of the tests' own, unless the environment
-# names others; base builds the cache and broker settings from them.
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", "accounts-test")
+for _name in ("REDIS_URL", "DATABASE_URL"):
+    if not os.environ.get(_name):
+        msg = (
+            f"The test settings need {_name}: run the tests with `./dev test`, "
+            "whose pytest plugin (tests/support/services.py) gives each run "
+            "its own."
+        )
+        raise ImproperlyConfigured(msg)
 
-from .base import *  # noqa: F403
-from .base import VAR_DIR, database_from_env, jwt_private_key_from_env
+from .base import *  # noqa: E402, F403
+from .base import VAR_DIR  # noqa: E402
+from .readers import database_from_env, jwt_private_key_from_env  # noqa: E402
 
 SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-satisfy-the-checks"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
-DATABASES = database_from_env(default="postgres://postgres@127.0.0.1:5432/accounts")
+DATABASES = database_from_env()
 HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(
     VAR_DIR / "test-jwt-private-key.pem"
 )

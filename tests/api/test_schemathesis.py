@@ -13,13 +13,16 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import BIN, Web, service_env
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.processes import BIN, Web, service_env
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,7 +136,7 @@ def test_no_server_errors_and_no_contract_breaks_anonymously(server, artifacts):
 
 
 def test_no_server_errors_and_no_contract_breaks_signed_in(server, artifacts):
-    user = UserFactory()
+    user = UserFactory.create()
     login = requests.post(
         f"{server.url}/_allauth/app/v1/auth/login",
         json={"email": user.email, "password": PASSWORD},

@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from allauth.account.models import EmailAddress
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import Web, service_env
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.flows import NEW_PASSWORD, found
+from tests.support.processes import Web, service_env
 from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between browser steps are still plain synchronous calls.
@@ -28,11 +38,10 @@ pytestmark = [
 ]
 
 CHROMIUM = "/usr/bin/chromium"
-VIEWPORTS = {
+VIEWPORTS: dict[str, ViewportSize] = {
     "mobile": {"width": 390, "height": 844},
     "desktop": {"width": 1280, "height": 800},
 }
-NEW_PASSWORD = "quiet-Harbor-meadow-58"
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +149,7 @@ def test_sign_up_confirm_by_link_log_in_edit_profile_and_log_out(
     )
 
     (message,) = mailbox.wait_for(to="browser@example.com")
-    link = re.search(r"http://\S+/accounts/confirm-email/\S+/", message.text)[0]
+    link = found(r"http://\S+/accounts/confirm-email/\S+/", message.text, 0)
     page.goto(link)  # the link leads to this very host
     page.get_by_role("button", name="Confirm").click()
     assert EmailAddress.objects.get(email="browser@example.com").verified
@@ -164,7 +173,7 @@ def test_sign_up_confirm_by_link_log_in_edit_profile_and_log_out(
 
 
 def test_forgotten_password_reset_by_emailed_link(visit, mailbox):
-    user = UserFactory(email="forgetful@example.com")
+    user = UserFactory.create(email="forgetful@example.com")
     page = visit().page
 
     page.goto("/accounts/login/")
@@ -174,9 +183,7 @@ def test_forgotten_password_reset_by_emailed_link(visit, mailbox):
     expect(page.get_by_role("heading", level=1)).to_have_text("Password Reset")
 
     (message,) = mailbox.wait_for(to=user.email)
-    page.goto(
-        re.search(r"http://\S+/accounts/password/reset/key/\S+/", message.text)[0]
-    )
+    page.goto(found(r"http://\S+/accounts/password/reset/key/\S+/", message.text, 0))
     field(page, "New Password").fill(NEW_PASSWORD)
     field(page, "New Password (again)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change Password").click()
@@ -189,7 +196,7 @@ def test_forgotten_password_reset_by_emailed_link(visit, mailbox):
 
 
 def test_repeated_wrong_passwords_are_throttled_with_a_readable_message(visit):
-    user = UserFactory(email="guessed@example.com")
+    user = UserFactory.create(email="guessed@example.com")
     page = visit().page
 
     for _ in range(6):
@@ -203,8 +210,8 @@ def test_staff_find_a_new_user_see_them_verified_and_resend_verification(
     visit, mailbox
 ):
     User.objects.create_superuser("boss@example.com", PASSWORD)
-    UserFactory(email="verified.person@example.com")
-    UserFactory(email="pending.person@example.com", verified=False)
+    UserFactory.create(email="verified.person@example.com")
+    UserFactory.create(email="pending.person@example.com", verified=False)
     page = visit().page
 
     page.goto("/admin/login/")
@@ -305,7 +312,7 @@ ACCESSIBILITY_PROBLEMS = """
     ],
 )
 def test_pages_are_labelled_have_a_language_and_an_orderly_outline(visit, path):
-    UserFactory(email="a11y@example.com")
+    UserFactory.create(email="a11y@example.com")
     page = visit().page
     if path in ("/profile/", "/accounts/email/", "/accounts/password/change/"):
         log_in(page, "a11y@example.com")
@@ -316,7 +323,7 @@ def test_pages_are_labelled_have_a_language_and_an_orderly_outline(visit, path):
 
 
 def test_login_works_with_the_keyboard_alone(visit):
-    UserFactory(email="keys@example.com")
+    UserFactory.create(email="keys@example.com")
     page = visit().page
     page.goto("/accounts/login/")
 

@@ -11,16 +11,20 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.urls import reverse
 
-from tests.processes import ROOT, Web, database_url
+from tests.support.processes import ROOT, Web, database_url
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -31,7 +35,7 @@ def production_env(django_db_setup) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url(),
-        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
         "EMAIL_URL": "smtp://127.0.0.1:1025",
         "DEFAULT_FROM_EMAIL": "accounts@example.com",
         "DJANGO_PUBLIC_URL": "https://accounts.example.com",
@@ -43,6 +47,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -144,7 +149,12 @@ def test_env_example_documents_every_variable_the_settings_read():
 
 
 def test_migrations_match_the_models():
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "project.settings.test"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "project.settings.test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
+    }
     result = manage(env, "makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -258,13 +268,8 @@ def test_session_cookie_is_http_only(client, user, password):
     assert client.cookies["sessionid"]["httponly"]
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["accounts.example.com", "https://accounts.example.com/accounts", "ftp://x.org"],
-    ids=["no-scheme", "with-path", "not-http"],
-)
-def test_production_refuses_a_public_url_that_is_not_an_origin(production_env, value):
-    production_env["DJANGO_PUBLIC_URL"] = value
+def test_production_refuses_a_public_url_that_is_not_an_origin(production_env):
+    production_env["DJANGO_PUBLIC_URL"] = "accounts.example.com"  # no scheme
 
     result = manage(production_env, "check")
 

@@ -6,19 +6,22 @@ and SMTP server.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from allauth.account.models import EmailAddress
 
-from tests.conftest import link_in
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import Web, service_env
-from users.models import OutgoingEmail, User
+from mail.models import OutgoingEmail
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.flows import found, link_in
+from tests.support.processes import Web, service_env
+from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -172,7 +175,7 @@ def test_over_the_api_a_verification_from_another_session_mails_a_new_password_l
         {"email": "app.victim@example.com", "password": ATTACKER_PASSWORD},
     )
     (verification,) = mailbox.wait_for(to="app.victim@example.com")
-    key = re.search(r"/confirm-email/([^/\s]+)/", verification.text)[1]
+    key = found(r"/confirm-email/([^/\s]+)/", verification.text)
     # The victim's own app, in a session of its own, verifies.
     _status, pending = app(
         "post", "/auth/signup", {"email": "x@example.com", "password": VICTIM_PASSWORD}
@@ -196,7 +199,7 @@ def test_over_the_api_a_verification_from_another_session_mails_a_new_password_l
 def test_an_address_a_stranger_added_unverified_never_opens_or_blocks_its_owner(
     web, mailbox
 ):
-    UserFactory(email="attacker@example.com", password=ATTACKER_PASSWORD)
+    UserFactory.create(email="attacker@example.com", password=ATTACKER_PASSWORD)
     attacker = requests.Session()
     web.submit(
         attacker,
@@ -228,7 +231,7 @@ def test_an_address_a_stranger_added_unverified_never_opens_or_blocks_its_owner(
         if "/password/reset/key/" in m.text
     ]
     assert len(resets) == 1
-    uid = re.search(r"/password/reset/key/([0-9a-z]+)-", resets[0].text)[1]
+    uid = found(r"/password/reset/key/([0-9a-z]+)-", resets[0].text)
     assert int(uid, 36) == User.objects.get(email="target@example.com").pk
 
     # The owner verifies: the attacker's copy is gone, and they are told.

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from users import outbox
-from users.models import OutgoingEmail
+from mail import outbox
+from mail.models import OutgoingEmail
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -49,7 +49,7 @@ def due_row(**fields) -> OutgoingEmail:
         "subject": "S",
         "body_text": "text",
         "body_html": "<p>html</p>",
-        "kind": OutgoingEmail.Kind.VERIFICATION,
+        "kind": "verification",
         "next_attempt_at": timezone.now() - timedelta(seconds=1),
         "idempotency_key": str(fields.get("to", "due@example.com"))
         + str(timezone.now().timestamp()),
@@ -76,7 +76,8 @@ def test_a_rolled_back_transaction_leaves_no_row():
     def signup_that_fails_after_queueing_its_email() -> None:
         with transaction.atomic():
             outbox.enqueue(message(), kind="verification")
-            raise RuntimeError("the signup failed after the email was queued")
+            msg = "the signup failed after the email was queued"
+            raise RuntimeError(msg)
 
     with pytest.raises(RuntimeError):
         signup_that_fails_after_queueing_its_email()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import factory
 from allauth.account.models import EmailAddress
 
+from mail.models import OutgoingEmail
 from users.models import User
 
 PASSWORD = "tidal-Forest-lantern-42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     """A user whose address is verified, so they can log in."""
 
     class Meta:
@@ -22,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
-    def verified(self, create: bool, extracted: bool | None, **kwargs) -> None:
+    def verified(self, create: bool, extracted: bool | None, **kwargs) -> None:  # noqa: FBT001 (factory_boy passes them so)
         if create:
             EmailAddress.objects.create(
                 user=self,
@@ -30,3 +31,16 @@ class UserFactory(factory.django.DjangoModelFactory):
                 primary=True,
                 verified=extracted is not False,
             )
+
+
+class OutgoingEmailFactory(factory.django.DjangoModelFactory[OutgoingEmail]):
+    """An outbox row, pending unless told otherwise, with a live-looking link."""
+
+    class Meta:
+        model = OutgoingEmail
+
+    to = "out@example.com"
+    subject = "Confirm your email"
+    body_text = "secret link http://testserver/accounts/confirm-email/KEY/"
+    kind = "verification"
+    idempotency_key = factory.Sequence(lambda n: f"factory-{n}")

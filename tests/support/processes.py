@@ -1,23 +1,30 @@
 """Real processes for tests, started the way operators start them: Celery
-workers and beat, gunicorn, and private Redis servers that can be killed."""
+workers and beat, gunicorn, and private Redis servers and PostgreSQL
+clusters that tests may stop or kill."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from itertools import count
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
-import requests
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    import requests
+
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 _names = count(1)
 
@@ -32,7 +39,8 @@ def wait_until(condition, timeout: float = 20, message: str = "condition") -> No
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{message} not met after {timeout}s")
+            msg = f"{message} not met after {timeout}s"
+            raise AssertionError(msg)
         time.sleep(0.05)
 
 
@@ -92,7 +100,8 @@ class Process:
             f"{self.name} start",
         )
         if self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited:\n{self.log()[-3000:]}")
+            msg = f"{self.name} exited:\n{self.log()[-3000:]}"
+            raise RuntimeError(msg)
         return self
 
     def log(self) -> str:
@@ -203,7 +212,9 @@ class Web(Process):
     def csrf_token(self, session: requests.Session, path: str) -> str:
         """Load a form page as a browser would; the CSRF token it carries."""
         page = session.get(f"{self.url}{path}", timeout=30)
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert match, f"no CSRF token at {path}"
+        return match[1]
 
     def submit(
         self, session: requests.Session, path: str, data: dict
@@ -266,3 +277,66 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster on a free port, for tests that stop it.
+
+    PostgreSQL refuses to run as root, so `initdb` and `pg_ctl` run as the
+    postgres user, in a folder of its own under /tmp (pytest's temporary
+    folders are closed to other users).
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.workdir = Path(tempfile.mkdtemp(prefix="accounts-test-pg-"))
+        self.data = self.workdir / "data"
+        self.log_path = self.workdir / "postgres.log"
+        self.workdir.chmod(0o755)
+        shutil.chown(self.workdir, "postgres", "postgres")
+        self._as_postgres(
+            "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"
+        )
+
+    def _as_postgres(self, *command: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def start(self) -> PostgresCluster:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-k {self.workdir} -c fsync=off -c full_page_writes=off"
+        )
+        self._as_postgres(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log_path),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+        return self
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def create_database(self, name: str) -> str:
+        self._as_postgres(
+            "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name
+        )
+        return self.url(name)
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -7,12 +7,15 @@ import threading
 import time
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from aiosmtpd.controller import Controller
 
-from tests.processes import free_port
+from tests.support.processes import free_port
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 @dataclass
@@ -33,7 +36,9 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.message.get_body(preferencelist=("plain",)).get_content()
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None, "the message has no text part"
+        return part.get_content()
 
     @property
     def html(self) -> str | None:
@@ -58,7 +63,9 @@ class Mailbox:
         self._controller: Controller | None = None
 
     # aiosmtpd handler hook
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(  # noqa: N802 (aiosmtpd's name for the hook)
+        self, server, session, envelope
+    ) -> str:
         self.attempts += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -112,9 +119,10 @@ class Mailbox:
             while len(found := matching()) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(
+                    msg = (
                         f"expected {count} message(s){f' to {to}' if to else ''}, "
                         f"got {len(found)} after {timeout}s"
                     )
+                    raise AssertionError(msg)
                 self._changed.wait(left)
         return found

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.processes import ROOT, service_env
+from tests.support.processes import ROOT, service_env
 from users.models import User
 
 PASSWORD = "Root-Password-for-tests-1"

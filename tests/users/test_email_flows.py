@@ -5,38 +5,19 @@ separate process, sees what the request wrote."""
 from __future__ import annotations
 
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import link_in
-from users.models import User
+from tests.support.factories import PASSWORD
+from tests.support.flows import NEW_PASSWORD, link_in, login, path_of, signup
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("worker"),
 ]
-
-PASSWORD = "amber-Canyon-whistle-77"
-NEW_PASSWORD = "quiet-Harbor-meadow-58"
-
-
-def signup(client: Client, email: str) -> None:
-    response = client.post(
-        reverse("account_signup"),
-        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
-    )
-    assert response.status_code == HTTPStatus.FOUND
-
-
-def login(client: Client, email: str, password: str):
-    return client.post(reverse("account_login"), {"login": email, "password": password})
-
-
-def path_of(url: str) -> str:
-    return urlsplit(url).path
 
 
 def test_signup_sends_a_verification_email_with_a_link_on_the_request_host(mailbox):
@@ -56,11 +37,11 @@ def test_full_flow_signup_confirm_by_post_then_login(mailbox):
 
     # A GET, as a mail scanner would send, shows a form and confirms nothing.
     assert client.get(confirm).status_code == HTTPStatus.OK
-    assert not User.objects.get().emailaddress_set.get().verified
+    assert not EmailAddress.objects.get().verified
     response = client.post(confirm)
 
     assert response.status_code == HTTPStatus.FOUND
-    assert User.objects.get().emailaddress_set.get().verified
+    assert EmailAddress.objects.get().verified
     response = login(Client(), "walt@example.com", PASSWORD)
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == reverse("home")

@@ -21,6 +21,16 @@ def test_create_user_stores_a_hash_not_the_password():
     assert user.check_password("s3cret-Passphrase")
 
 
+def test_passwords_are_hashed_with_owasps_argon2id_parameters():
+    """m=19 MiB, t=2, p=1: the README's login-cost figures rest on these,
+    and Django's default (m=100 MiB, p=8) would pass any looser check."""
+    user = User.objects.create_user("params@example.com", "s3cret-Passphrase")
+
+    algorithm, variant, _version, params, _salt, _hash = user.password.split("$")
+    assert (algorithm, variant) == ("argon2", "argon2id")
+    assert params == "m=19456,t=2,p=1"
+
+
 def test_create_user_without_password_sets_an_unusable_one():
     user = User.objects.create_user("carol@example.com")
     assert not user.has_usable_password()

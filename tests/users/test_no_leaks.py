@@ -4,12 +4,12 @@ log line carries a verification or reset link."""
 from __future__ import annotations
 
 import logging
-import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.support.flows import found
 from users.models import User
 
 pytestmark = [
@@ -57,11 +57,11 @@ def test_secrets_never_leak_through_the_whole_account_lifecycle(
     verification, _exists = sorted(
         mailbox.wait_for(2, to=email), key=lambda m: "already" in m.subject
     )
-    confirm = re.search(
+    confirm = found(
         r"http://testserver(/accounts/confirm-email/\S+/)", verification.text
     )
-    client.get(confirm[1])
-    client.post(confirm[1])
+    client.get(confirm)
+    client.post(confirm)
     client.post(reverse("account_login"), {"login": email, "password": WRONG_PASSWORD})
     client.post(reverse("account_login"), {"login": email, "password": PASSWORD})
     client.get(reverse("home"))
@@ -69,16 +69,16 @@ def test_secrets_never_leak_through_the_whole_account_lifecycle(
     client.post(reverse("account_logout"))
     client.post(reverse("account_reset_password"), {"email": email})
     reset_mail = mailbox.wait_for(3, to=email)[-1]
-    reset = re.search(
+    reset = found(
         r"http://testserver(/accounts/password/reset/key/\S+/)", reset_mail.text
     )
-    form = client.get(reset[1])["Location"]
+    form = client.get(reset)["Location"]
     client.post(form, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     hashes = [User.objects.get().password]
     mailbox.wait_for(4, to=email)  # "your password was changed"
 
     secrets = [PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, *hashes]
-    links = [confirm[1], reset[1]]
+    links = [confirm, reset]
     worker_log = worker.log()[start_of_log:]
     # Everything the service logged; "mail.log" is the test SMTP server's own.
     web_log = "\n".join(

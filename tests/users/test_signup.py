@@ -11,17 +11,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from tests.support.factories import PASSWORD
+from tests.support.flows import signup
 from users.models import User
 
 SIGNUP = reverse("account_signup")
 CHECK_INBOX = reverse("account_email_verification_sent")
-PASSWORD = "amber-Canyon-whistle-77"
-
-
-def signup(client: Client, email, password=PASSWORD, password2=None, **extra):
-    data = {"email": email, "password1": password, "password2": password2 or password}
-    data.update(extra)
-    return client.post(SIGNUP, data)
 
 
 @pytest.mark.django_db

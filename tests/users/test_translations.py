@@ -14,16 +14,26 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD, UserFactory
-from tests.processes import ROOT
+from tests.support.factories import PASSWORD, UserFactory
+from tests.support.processes import ROOT
 from users.models import User
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Everything makemessages reads strings of ours from.
+APPS_AND_TEMPLATES = [
+    "project",
+    "users",
+    "mail",
+    "dev_inbox",
+    "translations",
+    "templates",
+    "locale",
+]
 
 
 def test_every_string_of_ours_has_a_korean_translation(tmp_path):
     """makemessages over a copy of the code; no entry may be new, empty or fuzzy."""
-    for name in ["project", "users", "templates", "locale"]:
+    for name in APPS_AND_TEMPLATES:
         shutil.copytree(
             ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("*.mo")
         )
@@ -117,7 +127,9 @@ def test_signing_up_in_korean_stores_the_language_and_mails_in_korean(mailbox):
 def test_an_english_admin_resending_to_a_korean_user_mails_in_korean(mailbox):
     admin = Client()
     admin.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
-    korean = UserFactory(email="minji@example.com", language="ko", verified=False)
+    korean = UserFactory.create(
+        email="minji@example.com", language="ko", verified=False
+    )
 
     admin.post(
         reverse("admin:users_user_changelist"),
@@ -131,7 +143,7 @@ def test_an_english_admin_resending_to_a_korean_user_mails_in_korean(mailbox):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("worker")
 def test_a_korean_user_resetting_from_an_english_browser_gets_korean_mail(mailbox):
-    UserFactory(email="jiho@example.com", language="ko")
+    UserFactory.create(email="jiho@example.com", language="ko")
 
     Client().post(reverse("account_reset_password"), {"email": "jiho@example.com"})
 

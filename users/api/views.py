@@ -1,102 +1,30 @@
-"""Our own JSON API beside allauth's headless one, and the rules every API
-response follows.
+"""Our own endpoints beside allauth's headless API.
 
 - `GET /api/me`: the signed-in user, behind the same authentication as
-  allauth's API: a JWT access token, an app session token, or the browser's
-  session cookie. It shows how a project adds endpoints of its own.
-- Refresh tokens in a cookie: an app client that sends
-  `X-Refresh-Token-Transport: cookie` gets its refresh token as an HttpOnly,
-  Secure, SameSite=Strict cookie scoped to `/api/token/refresh`, never in the
-  JSON body, and refreshes by POSTing there.
-- Every error under /_allauth/ and /api/ is JSON in allauth's shape:
-  {"status": 4xx, "errors": [{"message": ..., "code": ..., "param": ...}]}.
+  allauth's API (users/api/authentication.py). It shows how a project adds
+  endpoints of its own: describe each in `OUR_PATHS` (users/api/spec.py).
+- `POST /api/token/refresh`: the refresh-token cookie traded for a new access
+  token (users/api/refresh_cookie.py).
 """
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
 
 from allauth.account.models import EmailAddress
-from allauth.core.internal.httpkit import get_authorization_credential
 from allauth.headless import app_settings as headless_settings
-from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-from allauth.headless.tokens.strategies.jwt.internal import validate_access_token
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-API_PREFIXES = ("/_allauth/", "/api/")
-REFRESH_COOKIE = "refresh_token"
-REFRESH_COOKIE_PATH = "/api/token/refresh"
-COOKIE_TRANSPORT_HEADER = "X-Refresh-Token-Transport"
-
-
-def is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIXES)
-
-
-def error_response(
-    status: int, message: str, code: str, param: str | None = None
-) -> JsonResponse:
-    error = {"message": message, "code": code}
-    if param is not None:
-        error["param"] = param
-    return JsonResponse({"status": status, "errors": [error]}, status=status)
-
-
-class JSONErrorMiddleware:
-    """Turn any non-JSON error on an API path (Django's 404 and 405 pages, a
-    CSRF failure, a 500) into allauth's JSON error shape."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if (
-            is_api(request)
-            and response.status_code >= HTTPStatus.BAD_REQUEST
-            and not response.get("Content-Type", "").startswith("application/json")
-            and not response.streaming
-        ):
-            status = HTTPStatus(response.status_code)
-            response.content = json.dumps(
-                {
-                    "status": status.value,
-                    "errors": [
-                        {
-                            "message": status.phrase + ".",
-                            "code": status.phrase.lower().replace(" ", "_"),
-                        }
-                    ],
-                }
-            )
-            response["Content-Type"] = "application/json"
-            if response.has_header("Content-Length"):
-                response["Content-Length"] = str(len(response.content))
-        return response
-
-
-def authenticated_user(request: HttpRequest):
-    """The user behind a JWT, an X-Session-Token or the session cookie.
-
-    A credential that is present but invalid means no user: it never falls
-    back to another credential.
-    """
-    if "Authorization" in request.headers:
-        token = get_authorization_credential(
-            request, headless_settings.JWT_AUTHORIZATION_HEADER_SCHEME
-        )
-        if not token or not headless_settings.JWT_PRIVATE_KEY:
-            return None
-        validated = validate_access_token(token)
-        return validated[0] if validated else None
-    if session_token := request.headers.get("X-Session-Token"):
-        authenticated = authenticate_by_x_session_token(session_token)
-        return authenticated[0] if authenticated else None
-    return request.user if request.user.is_authenticated else None
+from users.api.authentication import authenticated_user
+from users.api.errors import error_response
+from users.api.refresh_cookie import (
+    REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH,
+    set_refresh_cookie,
+)
 
 
 @transaction.non_atomic_requests  # read-only: no BEGIN and COMMIT round trips
@@ -121,18 +49,6 @@ def me(request: HttpRequest) -> JsonResponse:
                 "date_joined": user.date_joined.isoformat(),
             },
         }
-    )
-
-
-def set_refresh_cookie(response: HttpResponse, refresh_token: str) -> None:
-    response.set_cookie(
-        REFRESH_COOKIE,
-        refresh_token,
-        max_age=headless_settings.JWT_REFRESH_TOKEN_EXPIRES_IN,
-        path=REFRESH_COOKIE_PATH,
-        secure=True,
-        httponly=True,
-        samesite="Strict",
     )
 
 
@@ -167,28 +83,6 @@ def refresh_with_cookie(request: HttpRequest) -> JsonResponse:
     )
     set_refresh_cookie(response, next_refresh_token)
     return response
-
-
-class RefreshTokenCookieMiddleware:
-    """For app clients that ask for it, move the refresh token from allauth's
-    JSON body into the HttpOnly cookie."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if (
-            request.path.startswith("/_allauth/app/")
-            and request.headers.get(COOKIE_TRANSPORT_HEADER, "").lower() == "cookie"
-            and response.get("Content-Type", "").startswith("application/json")
-        ):
-            body = json.loads(response.content)
-            meta = body.get("meta") or {}
-            if refresh_token := meta.pop("refresh_token", None):
-                response.content = json.dumps(body)
-                set_refresh_cookie(response, refresh_token)
-        return response
 
 
 def feature_not_enabled(request: HttpRequest, **kwargs) -> JsonResponse:

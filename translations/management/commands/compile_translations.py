@@ -1,9 +1,9 @@
 """`manage.py compile_translations`: every .po catalog to its .mo, in pure
-Python (see users/translations.py), without GNU gettext."""
+Python (see translations/catalogs.py), without GNU gettext."""
 
 from django.core.management.base import BaseCommand
 
-from users.translations import catalogs, compile_catalog
+from translations.catalogs import catalogs, compile_catalog
 
 
 class Command(BaseCommand):

@@ -29,5 +29,6 @@ class Command(BaseCommand):
                 )
             )
         if conflicts:
-            raise CommandError(f"{len(conflicts)} conflict(s) to resolve.")
+            msg = f"{len(conflicts)} conflict(s) to resolve."
+            raise CommandError(msg)
         self.stdout.write("No two accounts share a mailbox.")

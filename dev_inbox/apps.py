@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DevInboxConfig(AppConfig):
+    name = "dev_inbox"
+    verbose_name = "Dev inbox"

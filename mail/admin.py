@@ -1,0 +1,147 @@
+"""The outbox in the admin: read-only rows, never their bodies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from mail import outbox
+from mail.app_settings import app_settings
+from mail.models import OutgoingEmail
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest, HttpResponse
+
+
+class PurgeForm(forms.Form):
+    days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
+
+
+# Every column but the bodies, which hold live links.
+SHOWN_FIELDS = (
+    "to",
+    "subject",
+    "kind",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+    "idempotency_key",
+)
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The outbox, read-only. Bodies hold live links: they are never shown."""
+
+    list_display = [
+        "id",
+        "kind",
+        "to",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["to"]
+    date_hierarchy = "created_at"
+    fields = SHOWN_FIELDS
+    readonly_fields = SHOWN_FIELDS
+    actions = ["retry_now", "purge_sent"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
+        return super().get_queryset(request).defer("body_text", "body_html")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return app_settings.RESENDER is not None and request.user.has_perm(
+            "mail.change_outgoingemail"
+        )
+
+    def has_purge_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("mail.delete_outgoingemail")
+
+    @admin.action(description=_("Retry failed emails now"), permissions=["retry"])
+    def retry_now(
+        self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]
+    ) -> None:
+        resend = import_string(app_settings.RESENDER or "")  # set: see permission
+        failed = list(queryset.filter(status=OutgoingEmail.Status.FAILED))
+        sent = sum(resend(request, email) for email in failed)
+        self.message_user(
+            request,
+            ngettext(
+                "Queued %(count)d fresh email.", "Queued %(count)d fresh emails.", sent
+            )
+            % {"count": sent},
+            messages.SUCCESS,
+        )
+        if skipped := queryset.count() - sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "Skipped %(count)d row: not failed, or nothing to send again.",
+                    "Skipped %(count)d rows: not failed, or nothing to send again.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description=_("Purge sent emails older than N days…"), permissions=["purge"]
+    )
+    def purge_sent(
+        self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]
+    ) -> HttpResponse | None:
+        form = PurgeForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"days": app_settings.RETENTION.days},
+        )
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/mail/outgoingemail/purge.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Purge sent emails"),
+                    "form": form,
+                    "queryset": queryset,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        days = form.cleaned_data["days"]
+        deleted = outbox.purge_sent(timedelta(days=days), queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Deleted %(count)d sent email older than %(days)d days.",
+                "Deleted %(count)d sent emails older than %(days)d days.",
+                deleted,
+            )
+            % {"count": deleted, "days": days},
+            messages.SUCCESS,
+        )
+        return None

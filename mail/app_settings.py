@@ -1,0 +1,47 @@
+"""The outbox's settings, each read at use with its default (allauth's style):
+tests and operators change them in Django settings, never here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+
+class AppSettings:
+    @property
+    def RETRY_BACKOFF(self) -> int:
+        """Seconds before the first retry of a deferred or unconnectable
+        delivery; each retry waits about twice as long, up to MAX_RETRY_DELAY."""
+        return getattr(settings, "EMAIL_RETRY_BACKOFF", 60)
+
+    @property
+    def MAX_ATTEMPTS(self) -> int:
+        """Attempts before a message is marked failed: about a day of trying."""
+        return getattr(settings, "OUTBOX_MAX_ATTEMPTS", 14)
+
+    @property
+    def SWEEP_INTERVAL(self) -> int:
+        """Seconds between sweeps; a row the fast path did not send is due one
+        interval after it was written."""
+        return getattr(settings, "OUTBOX_SWEEP_INTERVAL", 30)
+
+    @property
+    def SENDING_LEASE(self) -> timedelta:
+        """How long a sender may hold a row before the sweeper decides it died."""
+        return timedelta(seconds=getattr(settings, "OUTBOX_SENDING_LEASE", 120))
+
+    @property
+    def RETENTION(self) -> timedelta:
+        """How long sent rows (metadata only) are kept."""
+        return timedelta(days=getattr(settings, "OUTBOX_RETENTION_DAYS", 30))
+
+    @property
+    def RESENDER(self) -> str | None:
+        """Import path of `resend(request, email) -> bool`, the sending app's
+        policy for the admin's "Retry failed emails now": send a fresh message
+        of the same kind, or say it cannot. Without one, the action is off."""
+        return getattr(settings, "MAIL_RESENDER", None)
+
+
+app_settings = AppSettings()

@@ -1,0 +1,171 @@
+"""The functions the settings read complex values with (project/settings/readers.py)."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.exceptions import ImproperlyConfigured
+
+from project.settings import readers
+
+
+def pem(key) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [
+        ("https://accounts.example.com", "https://accounts.example.com"),
+        ("https://accounts.example.com/", "https://accounts.example.com"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("", ""),
+    ],
+)
+def test_public_url_is_an_origin(monkeypatch, value, origin):
+    monkeypatch.setenv("DJANGO_PUBLIC_URL", value)
+    assert readers.public_url_from_env() == origin
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "accounts.example.com",
+        "https://accounts.example.com/accounts",
+        "https://accounts.example.com?x=1",
+        "ftp://accounts.example.com",
+        "https://accounts.example.com:port",
+    ],
+)
+def test_a_public_url_that_is_not_an_origin_stops_the_start(monkeypatch, value):
+    monkeypatch.setenv("DJANGO_PUBLIC_URL", value)
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_PUBLIC_URL"):
+        readers.public_url_from_env()
+
+
+def test_every_request_is_one_transaction_on_a_health_checked_connection(
+    monkeypatch,
+):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example.com:5433/accounts")
+    monkeypatch.setenv("DJANGO_CONN_MAX_AGE", "30")
+
+    config = readers.database_from_env()["default"]
+
+    assert config["NAME"] == "accounts"
+    assert config["HOST"] == "db.example.com"
+    assert config["ATOMIC_REQUESTS"] is True
+    assert config["CONN_MAX_AGE"] == 30
+    assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_an_smtp_email_url_becomes_the_default_mailers_options(monkeypatch):
+    monkeypatch.setenv("EMAIL_URL", "smtp+tls://user:secret@smtp.example.com:587")
+    monkeypatch.setenv("EMAIL_TIMEOUT", "7")
+
+    mailer = readers.mailers_from_env()["default"]
+
+    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["OPTIONS"] == {
+        "host": "smtp.example.com",
+        "port": 587,
+        "username": "user",
+        "password": "secret",
+        "use_tls": True,
+        "use_ssl": False,
+        "timeout": 7,
+    }
+
+
+def test_a_console_email_url_has_no_smtp_options(monkeypatch):
+    monkeypatch.setenv("EMAIL_URL", "consolemail://")
+    mailer = readers.mailers_from_env()["default"]
+    assert mailer == {
+        "BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "OPTIONS": {},
+    }
+
+
+def test_a_jwt_key_is_read_from_its_pem_or_a_path(monkeypatch, tmp_path):
+    key = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    path = tmp_path / "jwt.pem"
+    path.write_text(key)
+
+    monkeypatch.setenv("JWT_PRIVATE_KEY", key.replace("\n", "\\n"))
+    assert readers.jwt_private_key_from_env() == key
+    monkeypatch.setenv("JWT_PRIVATE_KEY", str(path))
+    assert readers.jwt_private_key_from_env() == key
+
+
+def test_without_a_jwt_key_there_is_none_unless_one_may_be_made(monkeypatch, tmp_path):
+    monkeypatch.delenv("JWT_PRIVATE_KEY", raising=False)
+    assert readers.jwt_private_key_from_env() is None
+
+    made = readers.jwt_private_key_from_env(tmp_path / "dev.pem")
+    assert made == (tmp_path / "dev.pem").read_text()
+    assert readers.jwt_private_key_from_env(tmp_path / "dev.pem") == made
+    assert (tmp_path / "dev.pem").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("/no/such/file.pem", "cannot read"),
+        ("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----", "PEM"),
+        (
+            pem(rsa.generate_private_key(public_exponent=65537, key_size=1024)),  # noqa: S505
+            "2048 bits",
+        ),
+        (pem(ec.generate_private_key(ec.SECP256R1())), "RSA key"),
+    ],
+    ids=["missing-file", "garbage", "short-rsa", "not-rsa"],
+)
+def test_an_unusable_jwt_key_stops_the_start(monkeypatch, value, message):
+    monkeypatch.setenv("JWT_PRIVATE_KEY", value)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        readers.jwt_private_key_from_env()
+
+
+def test_front_end_urls_map_allauths_names_to_templates(monkeypatch):
+    urls = '{"account_confirm_email": "https://app.example.com/verify/{key}"}'
+    monkeypatch.setenv("HEADLESS_FRONTEND_URLS", urls)
+    assert readers.frontend_urls_from_env() == {
+        "account_confirm_email": "https://app.example.com/verify/{key}"
+    }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '["not", "an", "object"]',
+        '{"account_confirm_email": "https://x/no-key"}',
+        '{"nonsense": "https://x/"}',
+    ],
+    ids=["not-an-object", "missing-key-placeholder", "unknown-name"],
+)
+def test_bad_front_end_urls_stop_the_start(monkeypatch, value):
+    monkeypatch.setenv("HEADLESS_FRONTEND_URLS", value)
+    with pytest.raises(ImproperlyConfigured):
+        readers.frontend_urls_from_env()
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["short-key", "django-insecure-" + "x" * 60, "a" * 60],
+    ids=["short", "insecure", "repetitive"],
+)
+def test_a_weak_secret_key_stops_the_start(monkeypatch, key):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", key)
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
+        readers.secret_key_from_env()
+
+
+def test_a_missing_required_variable_is_named(monkeypatch):
+    monkeypatch.setenv("PRESENT", "yes")
+    monkeypatch.delenv("ABSENT", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="Set the ABSENT environment"):
+        readers.require_env("PRESENT", "ABSENT")

@@ -1,0 +1,10 @@
+"""What the tests share, in one home.
+
+- services.py: a pytest plugin giving each run its own Redis server, database
+  and queue, so the suite never touches what it did not create.
+- processes.py: the service's real processes (workers, beat, gunicorn) and
+  private Redis servers and PostgreSQL clusters that tests may kill.
+- smtp.py: a real SMTP server on loopback that tests can slow or refuse.
+- factories.py: factory_boy factories for users and outbox rows.
+- flows.py: signing up, logging in and reading links out of email.
+"""

@@ -1,0 +1,50 @@
+"""Account flows as a person drives them, and the links in their mail."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from django.urls import reverse
+
+from tests.support.factories import PASSWORD
+
+if TYPE_CHECKING:
+    from django.test import Client
+
+NEW_PASSWORD = "quiet-Harbor-meadow-58"
+
+
+def signup(client: Client, email: str, password: str = PASSWORD, **extra):
+    """POST the signup page's form."""
+    data = {"email": email, "password1": password, "password2": password}
+    data.update(extra)
+    return client.post(reverse("account_signup"), data)
+
+
+def login(client: Client, email: str, password: str = PASSWORD):
+    """POST the login page's form."""
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def link_in(text: str, path_fragment: str) -> str:
+    """The first absolute link in a message whose path contains `path_fragment`."""
+    for url in re.findall(r"https?://[^\s\"'<>]+", text):
+        if path_fragment in url:
+            return url
+    msg = f"no link containing {path_fragment!r} in:\n{text}"
+    raise AssertionError(msg)
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def found(pattern: str, text: str, group: int = 1) -> str:
+    """A group of `pattern`'s first match in `text`; failing the test if none."""
+    match = re.search(pattern, text)
+    if match is None:
+        msg = f"{pattern!r} not found in:\n{text}"
+        raise AssertionError(msg)
+    return match[group]

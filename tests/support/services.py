@@ -1,0 +1,49 @@
+"""A pytest plugin: each test run gets a Redis server, a database name and a
+Celery queue of its own, and leaves nothing behind.
+
+Loaded with `-p tests.support.services` (pyproject.toml), it runs before
+pytest-django reads the settings: the Redis server starts on a free port and
+its address goes into REDIS_URL and CELERY_BROKER_URL, and DATABASE_URL
+names a database no other run uses (pytest-django creates `test_<name>` and
+drops it at the end). Nothing shared on the machine (its Redis on 6379, its
+databases) is read or written. Set REDIS_URL or DATABASE_URL yourself to
+choose others.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import RedisServer
+
+
+class _Run:
+    """What this run started, to remove at its end."""
+
+    redis: RedisServer | None = None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    run = secrets.token_hex(4)
+    if "REDIS_URL" not in os.environ:
+        _Run.redis = RedisServer(Path(tempfile.mkdtemp(prefix="accounts-test-")))
+        _Run.redis.start()
+        os.environ["REDIS_URL"] = _Run.redis.url(0)
+        os.environ["CELERY_BROKER_URL"] = _Run.redis.url(1)
+    os.environ.setdefault(
+        "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/accounts_{run}"
+    )
+    os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"accounts-test-{run}")
+
+
+def pytest_unconfigure(config) -> None:
+    if _Run.redis is not None:
+        _Run.redis.kill()
+        shutil.rmtree(_Run.redis.workdir, ignore_errors=True)
