@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.support.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.processes import Worker, service_env
 from tests.support.smtp import Mailbox
 from users.models import User
@@ -114,6 +114,9 @@ def password() -> str:
 
 @pytest.fixture
 def staff_client(db) -> Client:
+    """Signed in as a superuser who has a second factor, as the admin requires."""
+    boss = User.objects.create_superuser("boss@example.com", PASSWORD)
+    give_totp(boss)
     client = Client()
-    client.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
+    client.force_login(boss)
     return client

@@ -1,33 +1,25 @@
 """The allauth account adapter: the one seam for our account behaviour.
 
-Beside rendering every email into the outbox, it holds the rules that keep
-one mailbox to one account, and that account to whoever owns the mailbox:
-
-- Addresses are canonicalised and locked while a signup checks them.
-- A password chosen at signup opens the account only once the address is
-  verified in the same browser or app session that signed up. A
-  verification completed anywhere else proves control of the mailbox, not
-  agreement with whoever typed that password: the password is discarded and
-  the mailbox holder chooses one.
-- An address belongs to the account that verified it (`users.addresses`):
-  only that account receives its password resets, and verifying it removes
-  the unverified copies other accounts added, whose owners are told.
+Beside rendering every email into the outbox, it canonicalises and locks
+addresses while a signup checks them, answers a signup with a taken address
+as a fresh one, limits verification mails per account and address, and
+records what users/verification.py needs to keep an account with whoever
+holds its mailbox.
 """
 
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
-from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal import flows
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
-from allauth.core.internal.httpkit import is_headless_request
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -37,19 +29,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mail import outbox
-from users import emails
+from users import emails, verification
 from users.addresses import canonical_email
 from users.models import User
 from users.ownership import owner_of
 
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-
 MAX_EMAIL_LENGTH = cast("int", User._meta.get_field("email").max_length)
-# Session key: the account this browser or app session signed up.
-SIGNED_UP_USER = "users_signed_up_user"
-# Session key: the account whose password was just discarded, to choose one.
-CHOOSE_PASSWORD = "users_choose_password"  # noqa: S105 (a session key)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -99,9 +84,18 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):  # noqa: FBT002 (allauth's)
         # Emails follow the language the person signed up in.
         user.language = emails.supported_language(translation.get_language())
+        # Whoever typed the password has proven nothing yet: only verifying
+        # the address in this session makes it theirs (users/verification.py).
+        user.password_unproven = True
         user = super().save_user(request, user, form, commit)
-        request.session[SIGNED_UP_USER] = user.pk
+        request.session[verification.SIGNED_UP_USER] = user.pk
         return user
+
+    def set_password(self, user, password: str) -> None:
+        """Every password set after signup (a reset, a change) was chosen by
+        someone who proved the mailbox or was signed in."""
+        user.password_unproven = False
+        super().set_password(user, password)
 
     # --- A signup with a taken address --------------------------------------
 
@@ -148,45 +142,6 @@ class AccountAdapter(DefaultAccountAdapter):
             return  # the link sent moments ago still works
         super().send_confirmation_mail(request, emailconfirmation, signup)
 
-    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
-        user = email_address.user
-        first_verification = not EmailAddress.objects.filter(
-            user=user, verified=True
-        ).exists()
-        if not super().confirm_email(request, email_address):
-            return False
-        self._remove_unverified_copies(email_address)
-        signed_up_here = request.session.get(SIGNED_UP_USER) == user.pk
-        if signed_up_here:
-            del request.session[SIGNED_UP_USER]
-        if first_verification and user.has_usable_password() and not signed_up_here:
-            self._discard_signup_password(request, user)
-        return True
-
-    def verify_by_password_reset(self, request: HttpRequest, user: User) -> None:
-        """A completed password reset proves its reader holds the mailbox the
-        link went to: for an account that has verified nothing yet, the
-        address it signed up with (resets go nowhere else, see
-        `send_password_reset_mail`). Verify it, keeping the password just
-        chosen. Connected to allauth's `password_reset` signal."""
-        address = _unverified_signup_address(user, user.email)
-        if address is not None and super().confirm_email(request, address):
-            self._remove_unverified_copies(address)
-
-    def _remove_unverified_copies(self, address: EmailAddress) -> None:
-        """Once an address is verified, other accounts that only added it lose
-        it, and their owners are told."""
-        copies = EmailAddress.objects.filter(
-            email=address.email, verified=False
-        ).exclude(user_id=address.user_id)
-        for copy in copies.select_related("user"):
-            copy.delete()
-            self.send_notification_mail(
-                "account/email/email_claimed_elsewhere",
-                copy.user,
-                {"claimed_email": address.email},
-            )
-
     def get_login_stages(self) -> list[str]:
         return [
             "users.stages.EmailVerificationStage"
@@ -195,25 +150,11 @@ class AccountAdapter(DefaultAccountAdapter):
             for path in super().get_login_stages()
         ]
 
-    def _discard_signup_password(self, request: HttpRequest, user: User) -> None:
-        """The address was verified outside the session that signed up: the
-        password typed there is nobody's proven secret. Drop it; the mailbox
-        holder chooses one. A new password hash ends every session of the
-        account, and every token issued to one."""
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        if is_headless_request(request):
-            # The front end cannot be redirected from here: mail the way on.
-            flows.password_reset.request_password_reset(
-                request, user.email, [user], None
-            )
-        else:
-            # get_email_verification_redirect_url, later in this request,
-            # sends them to choose one.
-            request.session[CHOOSE_PASSWORD] = user.pk
-
     def get_email_verification_redirect_url(self, email_address: EmailAddress) -> str:
-        if self.request.session.pop(CHOOSE_PASSWORD, None) != email_address.user_id:
+        """After a verification that discarded the signup password, straight to
+        choosing one (users/verification.py)."""
+        chosen_for = self.request.session.pop(verification.CHOOSE_PASSWORD, None)
+        if chosen_for != email_address.user_id:
             return super().get_email_verification_redirect_url(email_address)
         user = email_address.user
         self.add_message(
@@ -226,20 +167,6 @@ class AccountAdapter(DefaultAccountAdapter):
             "account_reset_password_from_key",
             kwargs={"uidb36": user_pk_to_url_str(user), "key": token},
         )
-
-    # --- Password reset -----------------------------------------------------
-
-    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
-        """Only the account an address belongs to is reset through it.
-
-        allauth offers every account holding the address, verified or not;
-        an address that another account merely added must not open it.
-        """
-        owner = owner_of(email)
-        if owner is None:
-            flows.signup.send_unknown_account_mail(self.request, email)
-        elif owner.pk == user.pk:
-            super().send_password_reset_mail(user, email, context)
 
 
 def _unverified_signup_address(user: User, email: str) -> EmailAddress | None:
@@ -266,10 +193,3 @@ def lock_address(email: str) -> None:
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             [f"signup:{email}"],
         )
-
-
-def verify_by_password_reset(
-    sender, request: HttpRequest, user: User, **kwargs
-) -> None:
-    """Receiver of allauth's `password_reset` signal (users/apps.py)."""
-    get_adapter(request).verify_by_password_reset(request, user)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from allauth.account import admin as allauth_admin
 from allauth.account.models import EmailAddress
-from allauth.decorators import rate_limit
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from users.addresses import CanonicalEmailField
 from users.emails import verification_limit_lifted
-from users.forms import AdminLoginForm, UserChangeForm, UserCreationForm
+from users.forms import UserChangeForm, UserCreationForm
 from users.models import User
 
 if TYPE_CHECKING:
@@ -84,6 +84,46 @@ class EmailAddressAdmin(allauth_admin.EmailAddressAdmin):
     form = EmailAddressForm
 
 
+FACTOR_KINDS = {
+    Authenticator.Type.TOTP: _("Authenticator app"),
+    Authenticator.Type.RECOVERY_CODES: _("Recovery codes"),
+    Authenticator.Type.WEBAUTHN: _("Security key or passkey"),
+}
+FACTOR_FIELDS = ("kind", "name", "created_at", "last_used_at")
+
+
+class AuthenticatorInline(admin.TabularInline):
+    """A user's second factors: kind, name and dates, never a secret. Staff
+    delete a lost one here, once the person has proven who they are by other
+    means (see README)."""
+
+    model = Authenticator
+    fields = FACTOR_FIELDS
+    readonly_fields = FACTOR_FIELDS
+    extra = 0
+    verbose_name = _("second factor")
+    verbose_name_plural = _("second factors")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("kind"))
+    def kind(self, authenticator: Authenticator) -> str:
+        return str(FACTOR_KINDS[authenticator.type])
+
+    @admin.display(description=_("name"))
+    def name(self, authenticator: Authenticator) -> str:
+        """What the person called a security key; other kinds have no name."""
+        if authenticator.type == Authenticator.Type.WEBAUTHN:
+            return authenticator.wrap().name
+        return "-"
+
+
+# allauth's own admin for factors shows their data: the TOTP secret and the
+# recovery codes' seed. Staff manage factors on the user's page instead.
+admin.site.unregister(Authenticator)
+
+
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
     form = UserChangeForm
@@ -131,7 +171,7 @@ class UserAdmin(auth_admin.UserAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         # A user being added has no addresses yet; save_model creates one.
-        return [EmailAddressInline] if obj else []
+        return [EmailAddressInline, AuthenticatorInline] if obj else []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
@@ -184,14 +224,3 @@ class UserAdmin(auth_admin.UserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
-
-
-admin.site.site_header = _("Accounts administration")
-admin.site.site_title = _("Accounts")
-
-# /admin/login/ is Django's own page: it authenticates through allauth's
-# adapter (AdminLoginForm), which counts failures per account and per
-# client, and takes allauth's per-client limit on login attempts, so it is
-# no back door for password guessing.
-admin.site.login_form = AdminLoginForm
-admin.site.login = rate_limit(action="login")(admin.site.login)  # type: ignore[method-assign]

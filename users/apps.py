@@ -1,5 +1,13 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
+
+
+class AccountsAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on our site (users/admin_site.py)."""
+
+    default = False  # named in INSTALLED_APPS; UsersConfig is this app's own
+    default_site = "users.admin_site.AccountsAdminSite"
 
 
 class UsersConfig(AppConfig):
@@ -7,12 +15,18 @@ class UsersConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self) -> None:
-        from allauth.account.signals import password_reset
+        from allauth.account.signals import email_confirmed, password_reset
 
-        from users import checks  # noqa: F401 (registers the checks)
-        from users.adapter import verify_by_password_reset
+        from users import (
+            checks,  # noqa: F401 (registers the checks)
+            verification,
+        )
         from users.addresses import canonicalise_allauth_email_fields
+        from users.ownership import install_in_allauth
 
         canonicalise_allauth_email_fields()
-        # allauth has no adapter hook for a completed reset.
-        password_reset.connect(verify_by_password_reset)
+        install_in_allauth()
+        # allauth has no adapter hook for these: every way an address gets
+        # verified ends in this signal, and every reset in the other.
+        email_confirmed.connect(verification.on_email_confirmed)
+        password_reset.connect(verification.on_password_reset)

@@ -4,7 +4,7 @@ from allauth.account.fields import EmailField
 from django.conf import settings
 from django.core import checks
 
-from users import addresses
+from users import addresses, ownership
 
 
 @checks.register(checks.Tags.security)
@@ -48,5 +48,22 @@ def allauth_email_fields_canonicalise(
             hint="users.apps.UsersConfig.ready() must call "
             "users.addresses.canonicalise_allauth_email_fields().",
             id="users.E001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def allauth_finds_accounts_by_ownership(
+    app_configs, **kwargs
+) -> list[checks.CheckMessage]:
+    """An address opens only the account it belongs to (users/ownership.py)."""
+    stale = ownership.modules_with_allauths_lookup()
+    if not stale:
+        return []
+    return [
+        checks.Critical(
+            f"allauth looks accounts up by address its own way in {', '.join(stale)}.",
+            hint="Add these modules to users.ownership.LOOKUP_MODULES.",
+            id="users.E002",
         )
     ]

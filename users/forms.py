@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from allauth.account import forms as allauth_forms
-from allauth.account.adapter import get_adapter
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.utils.translation import gettext_lazy as _
@@ -28,31 +26,6 @@ class SignupForm(allauth_forms.SignupForm):
                 if len(getlist(name)) > 1:
                     self.add_error(name, _("Enter a single value."))
         return super().clean()
-
-
-class AdminLoginForm(AdminAuthenticationForm):
-    """The admin's login form, under the limits of allauth's login.
-
-    Django's form authenticates past allauth, so the per-account limit on
-    failed logins would not hold here: an attacker locked out of
-    /accounts/login/ could go on guessing at /admin/login/. Authenticating
-    through allauth's adapter counts every failure against the same budget,
-    and refuses even the right password once it is spent.
-    """
-
-    def clean(self) -> dict:
-        email = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if email is not None and password:
-            adapter = get_adapter(self.request)
-            # Raises the "too many failed attempts" error once the budget is spent.
-            self.user_cache = adapter.authenticate(
-                self.request, email=email, password=password
-            )
-            if self.user_cache is None:
-                raise self.get_invalid_login_error()
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
 
 
 class ProfileForm(forms.ModelForm):

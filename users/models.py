@@ -110,6 +110,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the user can log in to the admin site."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    password_unproven = models.BooleanField(
+        _("password unproven"),
+        default=False,
+        help_text=_(
+            "The password was typed at signup, and the address has not yet been "
+            "verified in that browser or app session. A verification anywhere "
+            "else discards it."
+        ),
+    )
     language = models.CharField(
         _("language"),
         max_length=10,

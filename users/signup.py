@@ -22,7 +22,7 @@ class SignupBase(forms.Form):
     allauth counts an address as taken when any account holds it, verified
     or not, so an address a stranger added to their own account would block
     its owner's signup. Only the account the address belongs to
-    (`users.addresses.owner_of`) makes it taken.
+    (`users.ownership.owner_of`) makes it taken.
     """
 
     def clean(self) -> dict[str, Any]:

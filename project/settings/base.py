@@ -34,17 +34,21 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 # https://docs.djangoproject.com/en/6.1/topics/i18n/
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalog first; then our corrections of allauth's (translations/allauth/).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "translations" / "allauth"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, signing in through allauth, second factor included.
+    "users.apps.AccountsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth's device list shows "5 minutes ago".
+    "django.contrib.humanize",
     # Whitenoise serves static files in `runserver` too, as in production.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -53,6 +57,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "allauth.mfa",
+    "allauth.usersessions",
     "translations",
     "mail",
     "users",
@@ -77,6 +83,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Each signed-in session's last activity, written at most every few
+    # minutes (users/sessions.py).
+    "users.sessions.SessionActivityMiddleware",
     "users.api.contract.RequestContractMiddleware",
     "users.api.refresh_cookie.RefreshTokenCookieMiddleware",
 ]
@@ -110,10 +119,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # https://docs.djangoproject.com/en/6.1/topics/auth/customizing/
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
-    # allauth's backend (permissions included), trying a password only on
-    # the account its address belongs to. Every login, the admin's too, goes
-    # through it: Django's ModelBackend would be a way round allauth's limits.
-    "users.auth_backends.EmailOwnerBackend",
+    # allauth's backend (permissions included) alone: every login, the
+    # admin's too, goes through allauth's limits. It finds the account by
+    # ownership of the address (users/ownership.py).
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # https://docs.djangoproject.com/en/6.1/topics/auth/passwords/
 # Argon2id first; PBKDF2 stays so older hashes verify and are upgraded on login.
@@ -160,6 +169,13 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Changing the password ends every session, this one too, and with them
 # every JWT issued to them: whoever knew the old password is out.
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# A login by emailed code, as an alternative to the password.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Sensitive changes (a factor, the password, the primary address) ask for
+# the password, a code or a passkey again after this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int(
+    "DJANGO_REAUTHENTICATION_TIMEOUT", default=300
+)
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so they are reviewed with the code.
     "login": "30/m/ip",
@@ -176,12 +192,34 @@ ACCOUNT_RATE_LIMITS = {
     "account_already_exists": "3/h/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
+# Second factors and passkeys (allauth.mfa)
+# https://docs.allauth.org/en/latest/mfa/configuration.html
+MFA_ADAPTER = "users.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Sign in with a passkey alone. Passkey *signup* stays off: allauth builds it
+# on verification by code, and ours is by link.
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Staff without a second factor cannot use /admin/ (users/admin_site.py).
+ADMIN_REQUIRE_MFA = env.bool("DJANGO_ADMIN_REQUIRE_MFA", default=True)
+
+# Signed-in devices (allauth.usersessions)
+USERSESSIONS_ADAPTER = "users.sessions.UserSessionsAdapter"
+# Show each session's last activity. Our middleware records it (allauth's
+# own, which writes on every request, is not installed).
+USERSESSIONS_TRACK_ACTIVITY = True
+# Seconds between writes of a session's last activity; 0 writes every request.
+USERSESSIONS_ACTIVITY_INTERVAL = env.int(
+    "USERSESSIONS_ACTIVITY_INTERVAL", default=5 * 60
+)
+
 # The origin (scheme://host[:port]) every link in every email starts with,
 # whatever Host header a request carried. Unset: the request's host name,
 # with the service's scheme and that scheme's default port.
 PUBLIC_URL = public_url_from_env()
 # The service's name in emails ("Hello from ...!").
 SITE_NAME = env("DJANGO_SITE_NAME", default="Accounts")
+# Authenticator apps list the account under the service's name.
+MFA_TOTP_ISSUER = SITE_NAME
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 # Rate limits key on the client address. Behind N reverse proxies the client
 # is the Nth address from the right of X-Forwarded-For; with 0 the header is

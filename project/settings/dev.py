@@ -10,6 +10,8 @@ from .base import INSTALLED_APPS, REDIS_URL, VAR_DIR
 from .readers import database_from_env, env, jwt_private_key_from_env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# A new superuser may use the admin before enrolling a second factor here.
+ADMIN_REQUIRE_MFA = env.bool("DJANGO_ADMIN_REQUIRE_MFA", default=False)
 # The dev inbox at /dev/inbox/, only here.
 INSTALLED_APPS = [*INSTALLED_APPS, "dev_inbox"]
 SECRET_KEY = env(

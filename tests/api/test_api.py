@@ -15,53 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.test import Client
 
+from tests.support.api import APP, BROWSER, bearer, call, login, me, refresh, tokens_of
 from tests.support.factories import PASSWORD
 from tests.support.flows import NEW_PASSWORD, found
 from users.models import User
-
-APP = "/_allauth/app/v1"
-BROWSER = "/_allauth/browser/v1"
-
-
-def call(client: Client, method: str, path: str, data=None, **headers):
-    """One JSON request; returns (status, body)."""
-    kwargs: dict[str, object] = {"headers": headers}
-    if data is not None:
-        kwargs.update(
-            data=data if isinstance(data, bytes) else json.dumps(data),
-            content_type="application/json",
-        )
-    response = getattr(client, method)(path, **kwargs)
-    return response.status_code, response.json()
-
-
-def login(client: Client, email: str, password: str = PASSWORD, **headers):
-    return call(
-        client,
-        "post",
-        f"{APP}/auth/login",
-        {"email": email, "password": password},
-        **headers,
-    )
-
-
-def tokens_of(body: dict) -> tuple[str, str]:
-    return body["meta"]["access_token"], body["meta"]["refresh_token"]
-
-
-def bearer(access_token: str) -> dict:
-    return {"Authorization": f"Bearer {access_token}"}
-
-
-def refresh(client: Client, refresh_token: str):
-    return call(
-        client, "post", f"{APP}/tokens/refresh", {"refresh_token": refresh_token}
-    )
-
-
-def me(client: Client, **headers) -> int:
-    return client.get("/api/me", headers=headers).status_code
-
 
 # --- The seed's three cases, over JSON ---------------------------------------
 
@@ -538,9 +495,11 @@ def test_overlong_or_odd_fields_are_a_400(client, data):
 @pytest.mark.django_db
 @pytest.mark.parametrize("method", ["get", "post", "patch", "put", "delete"])
 @pytest.mark.parametrize("client_kind", ["app", "browser"])
-def test_disabled_phone_and_code_routes_are_404s(client, method, client_kind):
+def test_disabled_phone_and_verification_code_routes_are_404s(
+    client, method, client_kind
+):
     body = {} if method == "get" else {"data": "{}", "content_type": "application/json"}
-    for feature in ["account/phone", "auth/phone/verify", "auth/code/confirm"]:
+    for feature in ["account/phone", "auth/phone/verify", "auth/email/verify/resend"]:
         response = getattr(client, method)(
             f"/_allauth/{client_kind}/v1/{feature}", **body
         )
@@ -571,7 +530,11 @@ def test_the_spec_is_served_without_the_flows_we_leave_off(client):
     paths = set(spec["paths"])
     assert "/_allauth/{client}/v1/auth/signup" in paths
     assert "/api/me" in paths
-    assert not [p for p in paths if "phone" in p or "/code/" in p]
+    assert not [p for p in paths if "phone" in p or p.endswith("/verify/resend")]
+    # Login by emailed code, second factors and sessions are offered.
+    assert "/_allauth/{client}/v1/auth/code/confirm" in paths
+    assert "/_allauth/{client}/v1/auth/2fa/authenticate" in paths
+    assert "/_allauth/{client}/v1/auth/sessions" in paths
     login_schema = json.dumps(spec["components"]["schemas"]["Login"])
     assert "username" not in login_schema
     assert "phone" not in login_schema.lower()

@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from playwright.sync_api import (
-    Browser,
-    Page,
-    ViewportSize,
     expect,
-    sync_playwright,
 )
 
-from tests.support.factories import PASSWORD, UserFactory
+from tests.support.browser import VIEWPORTS, field, log_in, log_in_with_code
+from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.flows import NEW_PASSWORD, found
-from tests.support.processes import Web, service_env
 from users.models import User
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between browser steps are still plain synchronous calls.
@@ -36,100 +28,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("worker"),
 ]
-
-CHROMIUM = "/usr/bin/chromium"
-VIEWPORTS: dict[str, ViewportSize] = {
-    "mobile": {"width": 390, "height": 844},
-    "desktop": {"width": 1280, "height": 800},
-}
-
-
-@pytest.fixture(scope="module")
-def web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
-    server = Web(artifacts, service_env()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-class Visit:
-    """A browser tab on the service, failing on any console error (such as a
-    Content-Security-Policy violation) or failed request for a page asset."""
-
-    def __init__(
-        self, browser: Browser, web: Web, viewport: str = "desktop", **options
-    ):
-        self.context = browser.new_context(
-            base_url=web.url, viewport=VIEWPORTS[viewport], **options
-        )
-        self.page: Page = self.context.new_page()
-        self.viewport = viewport
-        self.problems: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: (
-                self.problems.append(f"{m.text} {m.location.get('url')}")
-                if m.type == "error"
-                else None
-            ),
-        )
-        self.page.on(
-            "requestfailed",
-            lambda r: (
-                None
-                if r.failure == "net::ERR_ABORTED"  # cut short by a navigation
-                else self.problems.append(f"failed: {r.url} {r.failure}")
-            ),
-        )
-
-    def screenshot(self, artifacts: Path, name: str) -> None:
-        folder = artifacts / "screenshots"
-        folder.mkdir(exist_ok=True)
-        self.page.screenshot(
-            path=folder / f"{name}-{self.viewport}.png", full_page=True
-        )
-
-    def close(self) -> None:
-        self.context.close()
-        assert self.problems == []
-
-
-@pytest.fixture
-def visit(browser, web) -> Iterator:
-    tabs: list[Visit] = []
-
-    def open_tab(viewport: str = "desktop", **options) -> Visit:
-        tabs.append(Visit(browser, web, viewport, **options))
-        return tabs[-1]
-
-    yield open_tab
-    for tab in tabs:
-        tab.close()
-
-
-def field(page: Page, label: str):
-    """The form field labelled `label` (Django adds a colon to labels)."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}:?$"))
-
-
-def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    page.goto("/accounts/login/")
-    field(page, "Email").fill(email)
-    field(page, "Password").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign In").click()
 
 
 def test_sign_up_confirm_by_link_log_in_edit_profile_and_log_out(
@@ -209,15 +107,13 @@ def test_repeated_wrong_passwords_are_throttled_with_a_readable_message(visit):
 def test_staff_find_a_new_user_see_them_verified_and_resend_verification(
     visit, mailbox
 ):
-    User.objects.create_superuser("boss@example.com", PASSWORD)
+    secret = give_totp(User.objects.create_superuser("boss@example.com", PASSWORD))
     UserFactory.create(email="verified.person@example.com")
     UserFactory.create(email="pending.person@example.com", verified=False)
     page = visit().page
 
-    page.goto("/admin/login/")
-    field(page, "Email address").fill("boss@example.com")
-    field(page, "Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/")  # to the site's login, then the second factor
+    log_in_with_code(page, "boss@example.com", secret)
     page.goto("/admin/users/user/")
     page.locator("#searchbar").fill("verified.person")
     page.locator("#searchbar").press("Enter")
@@ -235,7 +131,7 @@ def test_staff_find_a_new_user_see_them_verified_and_resend_verification(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_screenshots_of_the_main_pages(visit, mailbox, artifacts, viewport):
-    User.objects.create_superuser("boss@example.com", PASSWORD)
+    secret = give_totp(User.objects.create_superuser("boss@example.com", PASSWORD))
     tab = visit(viewport)
     page = tab.page
 
@@ -251,6 +147,10 @@ def test_screenshots_of_the_main_pages(visit, mailbox, artifacts, viewport):
     page.goto("/accounts/password/reset/")
     tab.screenshot(artifacts, "reset")
     log_in(page, "boss@example.com")
+    tab.screenshot(artifacts, "second-factor")
+    field(page, "Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.wait_for_url(re.compile(r"/$"))
     tab.screenshot(artifacts, "home-signed-in")
     page.goto("/profile/")
     tab.screenshot(artifacts, "profile")
@@ -265,6 +165,7 @@ def test_screenshots_of_the_main_pages(visit, mailbox, artifacts, viewport):
         "check-your-inbox",
         "login",
         "reset",
+        "second-factor",
         "home-signed-in",
         "profile",
         "admin-user-list",

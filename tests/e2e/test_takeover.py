@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,9 +19,6 @@ from tests.support.flows import found, link_in
 from tests.support.processes import Web, service_env
 from users.models import User
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("worker"),
@@ -34,13 +30,6 @@ CHOSEN_LATER = "chosen-After-verifying-48"
 SIGNUP = "/accounts/signup/"
 LOGIN = "/accounts/login/"
 APP = "/_allauth/app/v1"
-
-
-@pytest.fixture(scope="module")
-def web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
-    server = Web(artifacts, service_env()).start()
-    yield server
-    server.stop()
 
 
 def sign_up(web: Web, session: requests.Session, email: str, password: str):
@@ -337,30 +326,28 @@ def test_twelve_spellings_of_one_address_stay_under_its_mail_cap(web, mailbox):
 
 
 def test_admin_login_holds_the_per_account_lockout_for_every_client(web):
+    """/admin/login/ is the site's login: once an account is locked out there,
+    no client gets in through the admin either, not even with the password."""
     User.objects.create_superuser("boss@example.com", PASSWORD)
     for _ in range(5):
         log_in(web, "boss@example.com", "wrong-Guess-00")
     assert not signed_in(log_in(web, "boss@example.com", PASSWORD))  # locked
 
-    for guess in range(10):
+    for guess in [*(f"wrong-Guess-{n}" for n in range(10)), PASSWORD]:
         client = requests.Session()
         answer = web.submit(
-            client,
-            "/admin/login/",
-            {"username": "boss@example.com", "password": f"wrong-Guess-{guess}"},
+            client, "/admin/login/", {"username": "boss@example.com", "password": guess}
         )
-        assert answer.status_code == HTTPStatus.OK
+        # Sent to the site's login, authenticated by nothing.
+        assert answer.status_code == HTTPStatus.FOUND
+        assert answer.headers["Location"].startswith(LOGIN)
         assert "sessionid" not in client.cookies
-
-    client = requests.Session()
-    answer = web.submit(
-        client, "/admin/login/", {"username": "boss@example.com", "password": PASSWORD}
-    )
-    assert answer.status_code == HTTPStatus.OK
-    assert "Too many failed login attempts" in answer.text
-    assert client.get(f"{web.url}/admin/", allow_redirects=False).status_code == (
-        HTTPStatus.FOUND
-    )
+        assert client.get(f"{web.url}/admin/", allow_redirects=False).status_code == (
+            HTTPStatus.FOUND
+        )
+    locked = log_in(web, "boss@example.com", PASSWORD)
+    assert locked.status_code == HTTPStatus.OK
+    assert "Too many failed login attempts" in locked.text
 
 
 # --- 6. Emailed links and the request's port ------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from mail.models import OutgoingEmail
 from users.models import User
@@ -44,3 +46,15 @@ class OutgoingEmailFactory(factory.django.DjangoModelFactory[OutgoingEmail]):
     body_text = "secret link http://testserver/accounts/confirm-email/KEY/"
     kind = "verification"
     idempotency_key = factory.Sequence(lambda n: f"factory-{n}")
+
+
+def give_totp(user: User) -> str:
+    """Give `user` an authenticator app; its secret, to compute codes with."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def give_recovery_codes(user: User) -> list[str]:
+    """Give `user` recovery codes, as enrolling a first factor does; the codes."""
+    return RecoveryCodes.activate(user).get_unused_codes()

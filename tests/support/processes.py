@@ -175,11 +175,18 @@ class Web(Process):
 
     ready_text = "Booting worker"
 
-    def __init__(self, log_dir: Path, env: dict[str, str], *args: str) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        env: dict[str, str],
+        *args: str,
+        origin: str = "http://127.0.0.1",
+    ) -> None:
         self.port = free_port()
+        self.origin = origin  # how clients reach it, less the port
         # Links in emails lead back here, as DJANGO_PUBLIC_URL makes them in
         # production, unless the test chooses another origin.
-        env = {"DJANGO_PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
+        env = {"DJANGO_PUBLIC_URL": self.url, **env}
         super().__init__(log_dir, env, *args)
 
     def command(self) -> list[str]:
@@ -207,7 +214,7 @@ class Web(Process):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.origin}:{self.port}"
 
     def csrf_token(self, session: requests.Session, path: str) -> str:
         """Load a form page as a browser would; the CSRF token it carries."""

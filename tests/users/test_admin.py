@@ -6,9 +6,16 @@ from http import HTTPStatus
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
 from django.urls import reverse
 
-from tests.support.factories import PASSWORD, UserFactory
+from tests.support.factories import (
+    PASSWORD,
+    UserFactory,
+    give_recovery_codes,
+    give_totp,
+)
 from users.models import User
 
 CHANGELIST = reverse("admin:users_user_changelist")
@@ -168,32 +175,76 @@ def test_deactivate_action_deactivates_others_but_not_yourself(staff_client):
 
 
 @pytest.mark.django_db
-def test_non_staff_user_gets_the_admin_login_page(client, user):
-    client.force_login(user)
-
-    response = client.get("/admin/", follow=True)
+def test_anonymous_visitors_are_sent_to_the_sites_login(client):
+    response = client.get("/admin/users/user/", follow=True)
 
     assert response.status_code == HTTPStatus.OK
-    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
     assert b'name="password"' in response.content
 
 
 @pytest.mark.django_db
-def test_anonymous_visitors_get_the_admin_login_page(client):
-    response = client.get("/admin/users/user/", follow=True)
+def test_the_admin_login_page_authenticates_nobody(client):
+    User.objects.create_superuser("root@example.com", PASSWORD)
 
-    assert response.status_code == HTTPStatus.OK
-    assert response.redirect_chain[-1][0].startswith(reverse("admin:login"))
+    response = client.post(
+        reverse("admin:login"), {"username": "root@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.django_db
-def test_non_staff_user_cannot_log_in_to_the_admin(client, user):
-    response = client.post(
-        reverse("admin:login"), {"username": user.email, "password": PASSWORD}
-    )
+def test_non_staff_users_are_refused_the_admin(client, user):
+    client.force_login(user)
 
-    assert response.status_code == HTTPStatus.OK
-    assert "_auth_user_id" not in client.session
+    response = client.get("/admin/", follow=True)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.django_db
+def test_staff_without_a_second_factor_are_sent_to_set_one_up(client):
+    client.force_login(User.objects.create_superuser("new@example.com", PASSWORD))
+
+    response = client.get("/admin/", follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("mfa_index")
+    assert b"Set up two-step verification" in response.content
+    assert client.get("/admin/users/user/").status_code == HTTPStatus.FOUND
+
+
+@pytest.mark.django_db
+def test_without_the_requirement_staff_use_the_admin_with_a_password(client, settings):
+    settings.ADMIN_REQUIRE_MFA = False
+    client.force_login(User.objects.create_superuser("dev@example.com", PASSWORD))
+
+    assert client.get("/admin/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_staff_keep_their_last_second_factor_while_the_admin_requires_one(
+    settings,
+):
+    boss = User.objects.create_superuser("keeper@example.com", PASSWORD)
+    give_totp(boss)
+    (totp,) = Authenticator.objects.filter(user=boss)
+    adapter = get_mfa_adapter()
+
+    assert not adapter.can_delete_authenticator(totp)
+    settings.ADMIN_REQUIRE_MFA = False
+    assert adapter.can_delete_authenticator(totp)
+
+
+@pytest.mark.django_db
+def test_people_who_are_not_staff_may_remove_any_factor():
+    person = UserFactory.create()
+    give_totp(person)
+    (totp,) = Authenticator.objects.filter(user=person)
+
+    assert get_mfa_adapter().can_delete_authenticator(totp)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -254,3 +305,59 @@ def test_an_address_edited_in_the_admin_is_stored_canonically(staff_client):
     assert response.status_code == HTTPStatus.FOUND
     address.refresh_from_db()
     assert address.email == "edited@example.com"
+
+
+@pytest.mark.django_db
+def test_the_user_page_lists_factors_without_their_secrets(staff_client):
+    person = UserFactory.create(email="factors@example.com")
+    secret = give_totp(person)
+    codes = give_recovery_codes(person)
+
+    page = staff_client.get(reverse("admin:users_user_change", args=[person.pk]))
+
+    assert page.status_code == HTTPStatus.OK
+    text = page.content.decode()
+    assert "Authenticator app" in text
+    assert "Recovery codes" in text
+    assert secret not in text
+    assert not [code for code in codes if code in text]
+    assert staff_client.get("/admin/mfa/authenticator/").status_code == (
+        HTTPStatus.NOT_FOUND
+    )
+
+
+@pytest.mark.django_db
+def test_staff_remove_a_lost_factor_on_the_users_page(staff_client):
+    person = UserFactory.create(email="lost.phone@example.com")
+    give_totp(person)
+    (totp,) = Authenticator.objects.filter(user=person)
+    page = staff_client.get(reverse("admin:users_user_change", args=[person.pk]))
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in ("email", "name", "language", "is_active", "date_joined")
+    }
+    prefix = "authenticator_set"
+    data.update(
+        {
+            "date_joined_0": person.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": person.date_joined.strftime("%H:%M:%S"),
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-INITIAL_FORMS": "1",
+            f"{prefix}-0-id": str(totp.pk),
+            f"{prefix}-0-user": str(person.pk),
+            f"{prefix}-0-DELETE": "on",
+            "emailaddress_set-TOTAL_FORMS": "1",
+            "emailaddress_set-INITIAL_FORMS": "1",
+            "emailaddress_set-0-id": str(EmailAddress.objects.get(user=person).pk),
+            "emailaddress_set-0-user": str(person.pk),
+        }
+    )
+
+    response = staff_client.post(
+        reverse("admin:users_user_change", args=[person.pk]), data
+    )
+
+    assert response.status_code == HTTPStatus.FOUND, response.content[:3000]
+    assert not Authenticator.objects.filter(user=person).exists()

@@ -124,14 +124,14 @@ def test_signing_up_in_korean_stores_the_language_and_mails_in_korean(mailbox):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("worker")
-def test_an_english_admin_resending_to_a_korean_user_mails_in_korean(mailbox):
-    admin = Client()
-    admin.force_login(User.objects.create_superuser("boss@example.com", PASSWORD))
+def test_an_english_admin_resending_to_a_korean_user_mails_in_korean(
+    mailbox, staff_client
+):
     korean = UserFactory.create(
         email="minji@example.com", language="ko", verified=False
     )
 
-    admin.post(
+    staff_client.post(
         reverse("admin:users_user_changelist"),
         {"action": "resend_verification_email", "_selected_action": [korean.pk]},
     )

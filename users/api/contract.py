@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import RequestDataTooBig
 
 from users.api.errors import error_response, is_api
-from users.api.spec import served_schema
+from users.api.spec import resolve, served_schema
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -39,7 +39,7 @@ def _operations() -> list[tuple[re.Pattern, dict[str, dict | None]]]:
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            body = _resolve(spec, operation.get("requestBody", {}))
+            body = resolve(spec, operation.get("requestBody", {}))
             schema = body.get("content", {}).get("application/json", {}).get("schema")
             methods[method.upper()] = _properties(spec, schema) if schema else None
         if "GET" in methods:
@@ -48,20 +48,11 @@ def _operations() -> list[tuple[re.Pattern, dict[str, dict | None]]]:
     return found
 
 
-def _resolve(spec: dict, node: dict) -> dict:
-    while "$ref" in node:
-        target = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
-
-
 def _properties(spec: dict, schema: dict) -> dict[str, dict]:
     """Every property a request body may carry, across allOf/anyOf/oneOf."""
-    schema = _resolve(spec, schema)
+    schema = resolve(spec, schema)
     found = {
-        name: _resolve(spec, sub) for name, sub in schema.get("properties", {}).items()
+        name: resolve(spec, sub) for name, sub in schema.get("properties", {}).items()
     }
     for combinator in ("allOf", "anyOf", "oneOf"):
         for branch in schema.get(combinator, []):

@@ -1,7 +1,7 @@
 """The published API contract.
 
 `served_schema()` is allauth's OpenAPI specification cut to the flows this
-service offers (no phone numbers, login codes or usernames), plus our own
+service offers (no phone numbers or usernames), plus our own
 endpoints (users/api/views.py) and their security schemes. It is served at
 /_allauth/openapi.json and .yaml, with a readable page at openapi.html, and
 enforced on requests by users/api/contract.py.
@@ -23,7 +23,6 @@ DISABLED_FEATURE_PATHS = (
     "account/phone",
     "auth/phone/verify",
     "auth/phone/verify/resend",
-    "auth/code/confirm",
     "auth/email/verify/resend",  # re-sends verification *codes*; we send links
 )
 # Ways to identify an account that this service does not have.
@@ -170,6 +169,16 @@ OUR_COMPONENTS = {
 }
 
 
+def resolve(spec: dict, node: dict) -> dict:
+    """`node`, or what its `$ref` names, followed to the end."""
+    while "$ref" in node:
+        target = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
 @cache
 def served_schema() -> dict:
     spec = copy.deepcopy(get_schema())
@@ -183,7 +192,8 @@ def served_schema() -> dict:
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if method != "parameters":
-                _document_common_errors(path, method, operation["responses"])
+                _document_common_errors(spec, path, method, operation["responses"])
+    _document_allauths_other_answers(spec)
     spec["paths"].update(copy.deepcopy(OUR_PATHS))
     for section, entries in OUR_COMPONENTS.items():
         spec["components"].setdefault(section, {}).update(copy.deepcopy(entries))
@@ -194,7 +204,9 @@ def served_schema() -> dict:
     return spec
 
 
-def _document_common_errors(path: str, method: str, responses: dict) -> None:
+def _document_common_errors(
+    spec: dict, path: str, method: str, responses: dict
+) -> None:
     """Add the answers any allauth operation can give that its own spec leaves
     out, each with allauth's response for it."""
     common = {
@@ -203,11 +215,51 @@ def _document_common_errors(path: str, method: str, responses: dict) -> None:
     }
     if "{client}" in path:
         common["404"] = "#/components/responses/NotFound"  # no such client
+    for status, ref in list(common.items()):
+        # Where the operation has an answer of its own for the status, either.
+        if status in responses and responses[status] != {"$ref": ref}:
+            responses[status] = _either(spec, responses[status], {"$ref": ref})
     if method != "get":
+        common["400"] = "#/components/responses/Error"  # input refused
         common["403"] = "#/components/responses/Forbidden"  # browser: CSRF
         common["429"] = "#/components/responses/TooManyRequests"  # rate limits
     for status, ref in common.items():
         responses.setdefault(status, {"$ref": ref})
+
+
+def _either(spec: dict, *responses: dict) -> dict:
+    """One response whose JSON body is any of `responses`' bodies."""
+    schemas = [
+        resolve(spec, response)["content"]["application/json"]["schema"]
+        for response in responses
+    ]
+    return {
+        "description": " / ".join(
+            resolve(spec, response)["description"].strip() for response in responses
+        ),
+        "content": {"application/json": {"schema": {"anyOf": schemas}}},
+    }
+
+
+# Flows allauth 65.21 reports that its spec's Flow.id does not list.
+UNLISTED_FLOWS = ["mfa_login_webauthn", "mfa_signup_webauthn", "mfa_trust"]
+
+
+def _document_allauths_other_answers(spec: dict) -> None:
+    """Where allauth answers in ways its own spec does not describe, describe
+    them, so the served contract is the one the service keeps."""
+    schemas = spec["components"]["schemas"]
+    # A stale session token is answered "is_authenticated": null.
+    meta = schemas["AuthenticationMeta"]["allOf"][1]["properties"]
+    meta["is_authenticated"]["nullable"] = True
+    flow_ids = schemas["Flow"]["properties"]["id"]["enum"]
+    flow_ids.extend(f for f in UNLISTED_FLOWS if f not in flow_ids)
+    # Asked while already signed in, a login code request answers with the
+    # session, as a completed login would.
+    request_code = spec["paths"]["/_allauth/{client}/v1/auth/code/request"]["post"]
+    request_code["responses"].setdefault(
+        "200", {"$ref": "#/components/responses/Authenticated"}
+    )
 
 
 def _without_disabled_login_fields(schema):

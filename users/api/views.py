@@ -87,7 +87,7 @@ def refresh_with_cookie(request: HttpRequest) -> JsonResponse:
 
 def feature_not_enabled(request: HttpRequest, **kwargs) -> JsonResponse:
     """allauth routes for features this service does not offer (phone
-    numbers, login codes): a plain 404, never a half-working endpoint."""
+    numbers, verification codes): a plain 404, never a half-working endpoint."""
     return error_response(
         HTTPStatus.NOT_FOUND, "This feature is not enabled.", "not_enabled"
     )

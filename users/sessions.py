@@ -1,0 +1,75 @@
+"""Signed-in devices: allauth.usersessions as this service uses it.
+
+Every login records a `UserSession` (allauth's signal handlers); a person
+lists them and ends any (/accounts/sessions/ and the headless API). Ending a
+session deletes it from the session store, and with it every JWT issued to
+it (access tokens are checked against their session, users/api/jwt_strategy.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.core.cache import cache
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest, HttpResponse
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions: Iterable[UserSession]) -> None:
+        """End each session, and tell its owner which device was signed out."""
+        adapter = get_account_adapter()
+        for session in sessions:
+            user = session.user
+            ended = {
+                "device": session.user_agent or "?",
+                "device_ip": session.ip or "?",
+                "last_seen_at": session.last_seen_at,
+            }
+            session.end()
+            adapter.send_notification_mail(
+                "usersessions/email/session_ended", user, ended
+            )
+
+
+def end_sessions_of(user: AbstractBaseUser, *, keep: str | None = None) -> int:
+    """End every session of `user` but the one keyed `keep`; how many ended."""
+    sessions = [
+        session
+        for session in UserSession.objects.filter(user_id=user.pk)
+        if session.session_key != keep
+    ]
+    for session in sessions:
+        session.end()
+    return len(sessions)
+
+
+class SessionActivityMiddleware:
+    """Record when each signed-in session was last active, for the device list.
+
+    allauth's own tracking (USERSESSIONS_TRACK_ACTIVITY) writes to the
+    database on every authenticated request. Here a session's activity is
+    written at most once every USERSESSIONS_ACTIVITY_INTERVAL seconds: a
+    cache key says when it last was, so most requests cost no query.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        key = request.session.session_key if hasattr(request, "session") else None
+        user = getattr(request, "user", None)
+        if key and user is not None and user.is_authenticated:
+            interval = settings.USERSESSIONS_ACTIVITY_INTERVAL
+            if not interval or cache.add(f"usersessions:seen:{key}", 1, interval):
+                UserSession.objects.create_from_request(request)
+        return response
