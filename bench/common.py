@@ -24,11 +24,16 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings.test"
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 
 from tests.support.processes import RedisServer
+from tests.support.pwned import FakeRangeAPI
 
 # The benchmark process's own cache: never the machine's shared Redis.
 _redis = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-"))).start()
 atexit.register(_redis.kill)
 os.environ.setdefault("REDIS_URL", _redis.url(0))
+# No benchmark reaches the internet: the breached-password API is a fake.
+_pwned = FakeRangeAPI()
+atexit.register(_pwned.stop)
+os.environ.setdefault("PWNED_PASSWORDS_URL", _pwned.url)
 
 import django
 

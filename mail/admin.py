@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from mail import outbox
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
+from project.admin import ReadOnlyAdmin
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -42,7 +43,7 @@ SHOWN_FIELDS = (
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
+class OutgoingEmailAdmin(ReadOnlyAdmin):
     """The outbox, read-only. Bodies hold live links: they are never shown."""
 
     list_display = [
@@ -64,15 +65,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
         return super().get_queryset(request).defer("body_text", "body_html")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return app_settings.RESENDER is not None and request.user.has_perm(

@@ -10,7 +10,7 @@ holds its mailbox.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
@@ -33,6 +33,9 @@ from users import emails, verification
 from users.addresses import canonical_email
 from users.models import User
 from users.ownership import owner_of
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 MAX_EMAIL_LENGTH = cast("int", User._meta.get_field("email").max_length)
 
@@ -140,7 +143,27 @@ class AccountAdapter(DefaultAccountAdapter):
             key=f"{address.user_id}:{address.email}",
         ):
             return  # the link sent moments ago still works
+        owner = owner_of(address.email)
+        if owner is not None and owner.pk != address.user_id:
+            # Another account's address: its owner is told instead, and the
+            # page answers as for a free one (no enumeration).
+            self.send_notification_mail(
+                "account/email/email_in_use",
+                owner,
+                {"claimed_email": address.email},
+                email=address.email,
+            )
+            return
         super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        """Verify by link. An account that signed up with this address and
+        never verified anything is abandoned once someone else proves the
+        mailbox: it goes, so the address can be the verifier's primary."""
+        User.objects.filter(email=email_address.email).exclude(
+            pk=email_address.user_id
+        ).exclude(emailaddress__verified=True).delete()
+        return super().confirm_email(request, email_address)
 
     def get_login_stages(self) -> list[str]:
         return [

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from users.addresses import CanonicalEmailField
 from users.emails import verification_limit_lifted
 from users.forms import UserChangeForm, UserCreationForm
+from users.lifecycle import delete_account
 from users.models import User
 
 if TYPE_CHECKING:
@@ -185,6 +186,15 @@ class UserAdmin(auth_admin.UserAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             primary_address(obj)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        """Staff delete as the person would: data gone, sessions and tokens
+        ended, a last email, events kept under a pseudonym."""
+        delete_account(request, obj, by_staff=True)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            delete_account(request, user, by_staff=True)
 
     @admin.action(description=_("Resend verification email"))
     def resend_verification_email(

@@ -16,6 +16,9 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core.cache import cache
 
+from activity.devices import describe
+from activity.events import Type, record
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -25,7 +28,8 @@ if TYPE_CHECKING:
 
 class UserSessionsAdapter(DefaultUserSessionsAdapter):
     def end_sessions(self, sessions: Iterable[UserSession]) -> None:
-        """End each session, and tell its owner which device was signed out."""
+        """End each session, record it, and tell its owner which device was
+        signed out."""
         adapter = get_account_adapter()
         for session in sessions:
             user = session.user
@@ -35,6 +39,9 @@ class UserSessionsAdapter(DefaultUserSessionsAdapter):
                 "last_seen_at": session.last_seen_at,
             }
             session.end()
+            record(
+                Type.SESSION_ENDED, user, self.request, device=describe(ended["device"])
+            )
             adapter.send_notification_mail(
                 "usersessions/email/session_ended", user, ended
             )

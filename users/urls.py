@@ -1,9 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from users import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
+    path("profile/delete/", views.delete_account_page, name="profile_delete"),
+    path("profile/export/", views.export_page, name="profile_export"),
+    path("profile/activity/", include("activity.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
 ]

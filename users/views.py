@@ -3,20 +3,27 @@ the account pages."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from allauth.account.decorators import reauthentication_required
+from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from users.forms import ProfileForm
+from users.lifecycle import delete_account, export_account
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
+
+    from users.models import User
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -43,3 +50,36 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your profile was saved."))
         return redirect("profile")
     return render(request, "users/profile.html", {"form": form})
+
+
+class DeleteAccountForm(forms.Form):
+    """Deleting is for good: the person ticks that they understand."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and its data are deleted for good."),
+        required=True,
+    )
+
+
+@login_required
+@reauthentication_required
+def delete_account_page(request: HttpRequest) -> HttpResponse:
+    """/profile/delete/: asks once more, then deletes the account for good."""
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        delete_account(request, cast("User", request.user))
+        logout(request)
+        messages.success(request, _("Your account was deleted."))
+        return redirect("home")
+    return render(request, "users/profile_delete.html", {"form": form})
+
+
+@login_required
+@require_GET
+def export_page(request: HttpRequest) -> HttpResponse:
+    """/profile/export/: everything we hold about the person, as a JSON file."""
+    response = JsonResponse(
+        export_account(cast("User", request.user)), json_dumps_params={"indent": 2}
+    )
+    response["Content-Disposition"] = 'attachment; filename="account-export.json"'
+    return response

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "translations",
     "mail",
     "users",
+    "activity",
 ]
 
 MIDDLEWARE = [
@@ -140,7 +141,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_DJANGO_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_DJANGO_VALIDATORS}.NumericPasswordValidator"},
     {"NAME": "users.password_validation.MaximumLengthValidator"},
+    # Passwords seen in data breaches, by k-anonymity (the first five hex
+    # digits of the SHA-1 leave); an outage accepts the password.
+    {"NAME": "users.password_validation.PwnedPasswordValidator"},
 ]
+# The Have I Been Pwned range API: GET <url>/range/<first 5 hex of SHA-1>.
+PWNED_PASSWORDS_URL = env(
+    "PWNED_PASSWORDS_URL", default="https://api.pwnedpasswords.com"
+)
+# Seconds to wait for it before accepting the password anyway.
+PWNED_PASSWORDS_TIMEOUT = env.float("PWNED_PASSWORDS_TIMEOUT", default=2.0)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 # Reset links expire after one hour; NIST SP 800-63B asks for 24 hours at most.
@@ -169,6 +179,9 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Changing the password ends every session, this one too, and with them
 # every JWT issued to them: whoever knew the old password is out.
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# A new address replaces the old one only once it is verified; until then
+# the old one still signs in.
+ACCOUNT_CHANGE_EMAIL = True
 # A login by emailed code, as an alternative to the password.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 # Sensitive changes (a factor, the password, the primary address) ask for
@@ -199,6 +212,10 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 # Sign in with a passkey alone. Passkey *signup* stays off: allauth builds it
 # on verification by code, and ours is by link.
 MFA_PASSKEY_LOGIN_ENABLED = True
+# allauth would refuse to add an address to an account with a second
+# factor until it is verified, which leaves no way to change it. Here an
+# unverified address opens nothing (users/ownership.py), so it may wait.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 # Staff without a second factor cannot use /admin/ (users/admin_site.py).
 ADMIN_REQUIRE_MFA = env.bool("DJANGO_ADMIN_REQUIRE_MFA", default=True)
 
@@ -261,6 +278,8 @@ OUTBOX_SENDING_LEASE = env.int("OUTBOX_SENDING_LEASE", default=120)
 # Sent rows (metadata only) are deleted after this many days.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Days security events are kept (activity/); older ones are purged daily.
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 # The account policy for the outbox admin's "Retry failed emails now".
 MAIL_RESENDER = "users.emails.resend"
 
@@ -302,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-sent-emails": {
         "task": "mail.tasks.purge_sent_emails",
+        "schedule": 24 * 60 * 60,
+    },
+    "purge-old-security-events": {
+        "task": "activity.tasks.purge_old_events",
         "schedule": 24 * 60 * 60,
     },
 }

@@ -37,6 +37,14 @@ def login(client: Client, email: str, password: str = PASSWORD, **headers: str):
     )
 
 
+def reauthenticate(client: Client, password: str = PASSWORD, **headers: str) -> int:
+    """Prove the password again, as a sensitive change asks; the status."""
+    status, _ = call(
+        client, "post", f"{APP}/auth/reauthenticate", {"password": password}, **headers
+    )
+    return status
+
+
 def tokens_of(body: dict) -> tuple[str, str]:
     return body["meta"]["access_token"], body["meta"]["refresh_token"]
 

@@ -6,8 +6,9 @@ pytest-django reads the settings: the Redis server starts on a free port and
 its address goes into REDIS_URL and CELERY_BROKER_URL, and DATABASE_URL
 names a database no other run uses (pytest-django creates `test_<name>` and
 drops it at the end). Nothing shared on the machine (its Redis on 6379, its
-databases) is read or written. Set REDIS_URL or DATABASE_URL yourself to
-choose others.
+databases) is read or written. The breached-password API is a local fake
+(tests/support/pwned.py), so no test reaches the internet. Set REDIS_URL,
+DATABASE_URL or PWNED_PASSWORDS_URL yourself to choose others.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import RedisServer
+from tests.support.pwned import FakeRangeAPI
 
 
 class _Run:
     """What this run started, to remove at its end."""
 
     redis: RedisServer | None = None
+    pwned: FakeRangeAPI | None = None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -41,9 +44,14 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/accounts_{run}"
     )
     os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"accounts-test-{run}")
+    if "PWNED_PASSWORDS_URL" not in os.environ:
+        _Run.pwned = FakeRangeAPI()
+        os.environ["PWNED_PASSWORDS_URL"] = _Run.pwned.url
 
 
 def pytest_unconfigure(config) -> None:
+    if _Run.pwned is not None:
+        _Run.pwned.stop()
     if _Run.redis is not None:
         _Run.redis.kill()
         shutil.rmtree(_Run.redis.workdir, ignore_errors=True)

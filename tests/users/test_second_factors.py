@@ -13,7 +13,7 @@ from allauth.mfa.models import Authenticator
 from django.test import Client
 
 from mail.models import OutgoingEmail
-from tests.support.api import APP, bearer, call, login, me, tokens_of
+from tests.support.api import APP, bearer, call, login, me, reauthenticate, tokens_of
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
@@ -75,14 +75,7 @@ def test_enrol_an_authenticator_app_then_log_in_with_password_and_code(user):
     )
     assert status == HTTPStatus.UNAUTHORIZED
     assert [flow["id"] for flow in body["data"]["flows"]] == ["reauthenticate"]
-    status, _ = call(
-        Client(),
-        "post",
-        f"{APP}/auth/reauthenticate",
-        {"password": PASSWORD},
-        **bearer(access),
-    )
-    assert status == HTTPStatus.OK
+    assert reauthenticate(Client(), **bearer(access)) == HTTPStatus.OK
 
     status, _ = call(
         Client(),

@@ -26,6 +26,7 @@ APPS_AND_TEMPLATES = [
     "mail",
     "dev_inbox",
     "translations",
+    "activity",
     "templates",
     "locale",
 ]

@@ -30,6 +30,25 @@ DISABLED_LOGIN_FIELDS = {"username", "phone"}
 
 OUR_TAG = "Our API"
 
+
+def answer(description: str, schema: str) -> dict:
+    """A JSON response whose body is the component schema named `schema`."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+        },
+    }
+
+
+OUR_ERROR = {"$ref": "#/components/responses/OurError"}
+
+AUTHENTICATED: list[dict[str, list]] = [
+    {"jwt": []},
+    {"sessionToken": []},
+    {"sessionCookie": []},
+]
+
 OUR_PATHS = {
     "/api/me": {
         "get": {
@@ -39,17 +58,67 @@ OUR_PATHS = {
                 "Accepts a JWT access token (`Authorization: Bearer ...`), an app "
                 "session token (`X-Session-Token`) or the browser session cookie."
             ),
-            "security": [{"jwt": []}, {"sessionToken": []}, {"sessionCookie": []}],
+            "security": AUTHENTICATED,
             "responses": {
-                "200": {
-                    "description": "The user.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/Me"}
-                        }
-                    },
-                },
-                "401": {"$ref": "#/components/responses/OurError"},
+                "200": answer("The user.", "Me"),
+                "401": OUR_ERROR,
+            },
+        },
+        "delete": {
+            "tags": [OUR_TAG],
+            "summary": "Delete the account",
+            "description": (
+                "Deletes the signed-in person's account and data, ends every "
+                "session and token, and mails a confirmation. Needs a "
+                "reauthentication within `DJANGO_REAUTHENTICATION_TIMEOUT`: "
+                "otherwise 401 with `reauthentication_required` and the flows "
+                "to reauthenticate by. With the session cookie, the "
+                "`X-CSRFToken` header is needed too."
+            ),
+            "security": AUTHENTICATED,
+            "responses": {
+                "200": answer("The account is deleted.", "OurStatus"),
+                "401": OUR_ERROR,
+                "403": OUR_ERROR,
+            },
+        },
+    },
+    "/api/me/export": {
+        "get": {
+            "tags": [OUR_TAG],
+            "summary": "Everything held about the signed-in person",
+            "description": (
+                "Profile, addresses, second factors (metadata only), sessions, "
+                "known devices and security activity, as one document."
+            ),
+            "security": AUTHENTICATED,
+            "responses": {
+                "200": answer("The export.", "Export"),
+                "401": OUR_ERROR,
+            },
+        }
+    },
+    "/api/me/activity": {
+        "get": {
+            "tags": [OUR_TAG],
+            "summary": "The signed-in person's security events",
+            "description": (
+                "Newest first, a page at a time; pass `meta.next_cursor` as "
+                "`cursor` for the next page. It is null on the last page."
+            ),
+            "security": AUTHENTICATED,
+            "parameters": [
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": answer("A page of events.", "Activity"),
+                "400": OUR_ERROR,
+                "401": OUR_ERROR,
             },
         }
     },
@@ -65,33 +134,21 @@ OUR_PATHS = {
             ),
             "security": [{"refreshCookie": []}],
             "responses": {
-                "200": {
-                    "description": "A new access token; the cookie is rotated.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/AccessToken"}
-                        }
-                    },
-                },
-                "401": {"$ref": "#/components/responses/OurError"},
+                "200": answer(
+                    "A new access token; the cookie is rotated.", "AccessToken"
+                ),
+                "401": OUR_ERROR,
             },
         },
         "delete": {
             "tags": [OUR_TAG],
             "summary": "Forget the refresh-token cookie",
-            "responses": {
-                "200": {
-                    "description": "The cookie is cleared.",
-                    "content": {
-                        "application/json": {
-                            "schema": {"$ref": "#/components/schemas/OurStatus"}
-                        }
-                    },
-                }
-            },
+            "responses": {"200": answer("The cookie is cleared.", "OurStatus")},
         },
     },
 }
+
+LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}
 
 OUR_COMPONENTS = {
     "schemas": {
@@ -114,6 +171,63 @@ OUR_COMPONENTS = {
                         "date_joined": {"type": "string", "format": "date-time"},
                     },
                     "required": ["id", "email", "name", "verified", "date_joined"],
+                },
+            },
+            "required": ["status", "data"],
+        },
+        "Event": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "example": "login"},
+                "description": {"type": "string", "example": "Signed in"},
+                "at": {"type": "string", "format": "date-time"},
+                "ip": {"type": "string", "nullable": True},
+                "user_agent": {"type": "string"},
+                "details": {"type": "object"},
+            },
+            "required": ["type", "description", "at", "ip", "user_agent", "details"],
+        },
+        "Activity": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer", "example": 200},
+                "data": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Event"},
+                },
+                "meta": {
+                    "type": "object",
+                    "properties": {"next_cursor": {"type": "string", "nullable": True}},
+                    "required": ["next_cursor"],
+                },
+            },
+            "required": ["status", "data", "meta"],
+        },
+        "Export": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer", "example": 200},
+                "data": {
+                    "type": "object",
+                    "properties": {
+                        "profile": {"type": "object"},
+                        "email_addresses": LIST_OF_OBJECTS,
+                        "second_factors": LIST_OF_OBJECTS,
+                        "sessions": LIST_OF_OBJECTS,
+                        "known_devices": LIST_OF_OBJECTS,
+                        "activity": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Event"},
+                        },
+                    },
+                    "required": [
+                        "profile",
+                        "email_addresses",
+                        "second_factors",
+                        "sessions",
+                        "known_devices",
+                        "activity",
+                    ],
                 },
             },
             "required": ["status", "data"],
@@ -151,14 +265,7 @@ OUR_COMPONENTS = {
         },
     },
     "responses": {
-        "OurError": {
-            "description": "Not authenticated, or the token is invalid.",
-            "content": {
-                "application/json": {
-                    "schema": {"$ref": "#/components/schemas/OurError"}
-                }
-            },
-        }
+        "OurError": answer("Not authenticated, or the token is invalid.", "OurError")
     },
     "securitySchemes": {
         "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

@@ -14,5 +14,7 @@ urlpatterns = [
     ),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/me", views.me, name="api_me"),
+    path("api/me/export", views.export, name="api_me_export"),
+    path("api/me/activity", views.activity, name="api_me_activity"),
     path("api/token/refresh", views.refresh_with_cookie, name="api_token_refresh"),
 ]

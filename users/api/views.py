@@ -3,12 +3,16 @@
 - `GET /api/me`: the signed-in user, behind the same authentication as
   allauth's API (users/api/authentication.py). It shows how a project adds
   endpoints of its own: describe each in `OUR_PATHS` (users/api/spec.py).
+  `DELETE /api/me` deletes the account, after a fresh reauthentication.
+- `GET /api/me/export` and `GET /api/me/activity`: what we hold about the
+  person, and their security events.
 - `POST /api/token/refresh`: the refresh-token cookie traded for a new access
   token (users/api/refresh_cookie.py).
 """
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 
 from allauth.account.models import EmailAddress
@@ -18,25 +22,47 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from users.api.authentication import authenticated_user
+from activity.events import as_json, page_of
+from users.api.authentication import (
+    Caller,
+    authenticate,
+    passes_csrf_check,
+    reauthentication_flows,
+    recently_reauthenticated,
+)
 from users.api.errors import error_response
 from users.api.refresh_cookie import (
     REFRESH_COOKIE,
     REFRESH_COOKIE_PATH,
     set_refresh_cookie,
 )
+from users.lifecycle import delete_account, export_account
 
 
-@transaction.non_atomic_requests  # read-only: no BEGIN and COMMIT round trips
-@require_http_methods(["GET"])
+def _not_authenticated() -> JsonResponse:
+    return error_response(
+        HTTPStatus.UNAUTHORIZED, "Authentication required.", "not_authenticated"
+    )
+
+
+# No request-wide transaction: a GET reads (no BEGIN and COMMIT round trips),
+# and deleting the account is one transaction of its own. A DELETE with a
+# token has nothing to forge; one with the session cookie is checked in
+# _delete_me, so that its refusal is JSON too.
+@csrf_exempt
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "DELETE"])
 def me(request: HttpRequest) -> JsonResponse:
-    user = authenticated_user(request)
-    if user is None or not user.is_active:
-        return error_response(
-            HTTPStatus.UNAUTHORIZED, "Authentication required.", "not_authenticated"
-        )
+    """GET: the signed-in user. DELETE: delete the account, after a fresh
+    reauthentication (users/lifecycle.py)."""
+    caller = authenticate(request)
+    if caller is None:
+        return _not_authenticated()
+    if request.method == "DELETE":
+        return _delete_me(request, caller)
+    user = caller.user
     verified = EmailAddress.objects.filter(
-        user=user, email__iexact=user.email, verified=True
+        user=user, email=user.email, verified=True
     ).exists()
     return JsonResponse(
         {
@@ -48,6 +74,64 @@ def me(request: HttpRequest) -> JsonResponse:
                 "verified": verified,
                 "date_joined": user.date_joined.isoformat(),
             },
+        }
+    )
+
+
+def _delete_me(request: HttpRequest, caller: Caller) -> JsonResponse:
+    if not passes_csrf_check(request, caller):
+        return error_response(
+            HTTPStatus.FORBIDDEN,
+            "The CSRF token is missing or incorrect.",
+            "csrf_failed",
+        )
+    if not recently_reauthenticated(request, caller):
+        # allauth's answer when a change needs the password (or a factor) again.
+        response = error_response(
+            HTTPStatus.UNAUTHORIZED,
+            "Reauthenticate first: this change needs a fresh sign-in.",
+            "reauthentication_required",
+        )
+        body = json.loads(response.content)
+        body["data"] = {"flows": reauthentication_flows(caller)}
+        body["meta"] = {"is_authenticated": True}
+        return JsonResponse(body, status=HTTPStatus.UNAUTHORIZED)
+    delete_account(request, caller.user)
+    return JsonResponse({"status": HTTPStatus.OK})
+
+
+@transaction.non_atomic_requests  # read-only: no BEGIN and COMMIT round trips
+@require_http_methods(["GET"])
+def export(request: HttpRequest) -> JsonResponse:
+    """Everything we hold about the signed-in person (users/lifecycle.py)."""
+    caller = authenticate(request)
+    if caller is None:
+        return _not_authenticated()
+    return JsonResponse({"status": HTTPStatus.OK, "data": export_account(caller.user)})
+
+
+@transaction.non_atomic_requests
+@require_http_methods(["GET"])
+def activity(request: HttpRequest) -> JsonResponse:
+    """The signed-in person's security events, newest first, a page at a
+    time: `meta.next_cursor` fetches the next."""
+    caller = authenticate(request)
+    if caller is None:
+        return _not_authenticated()
+    try:
+        events, next_cursor = page_of(caller.user, request.GET.get("cursor"))
+    except ValueError:
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "This cursor is not one of ours.",
+            "invalid",
+            "cursor",
+        )
+    return JsonResponse(
+        {
+            "status": HTTPStatus.OK,
+            "data": [as_json(event) for event in events],
+            "meta": {"next_cursor": next_cursor},
         }
     )
 
