@@ -46,6 +46,15 @@ class OutgoingEmail(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    request_id = models.CharField(
+        _("request id"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            "The request that queued it, so its sending can be found in the "
+            "logs beside that request's lines."
+        ),
+    )
     idempotency_key = models.CharField(
         _("idempotency key"),
         max_length=64,

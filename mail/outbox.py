@@ -43,8 +43,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from mail import signals
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
+from ops import request_id
 
 if TYPE_CHECKING:
     from django.core.mail.backends.base import BaseEmailBackend
@@ -101,6 +103,7 @@ def enqueue(message: EmailMessage, *, kind: str) -> None:
             "body_text": text,
             "body_html": html,
             "kind": kind,
+            "request_id": request_id.current.get(),
             "created_at": now,
             # The fast path has one sweep interval to send it; then the
             # sweeper treats it as due.
@@ -122,7 +125,7 @@ def _publish(pk: int) -> None:
     if time.monotonic() < _Broker.down_until:
         return
     try:
-        current_app.send_task(SEND_TASK, args=(pk,))
+        current_app.send_task(SEND_TASK, args=(pk,), headers=request_id.task_headers())
     except (OperationalError, RedisError, OSError) as exc:
         _Broker.down_until = time.monotonic() + BROKER_RETRY_AFTER
         logger.warning(
@@ -208,6 +211,16 @@ class Outcome(enum.Enum):
 
 def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
     """Send a claimed row over `connection` (opened if need be); record how it went."""
+    # The worker's lines about this email carry the id of the request that
+    # queued it, whichever task sends it (the fast path or a sweep).
+    token = request_id.current.set(row.request_id)
+    try:
+        return _send(row, connection)
+    finally:
+        request_id.current.reset(token)
+
+
+def _send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
     message = EmailMultiAlternatives(
         row.subject, row.body_text, to=[row.to], connection=connection
     )
@@ -228,6 +241,7 @@ def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
         last_error="",
     )
     logger.info("Sent %s email %s", row.kind, row.pk)
+    signals.email_sent.send(OutgoingEmail, count_of=1)
     return Outcome.SENT
 
 
@@ -250,8 +264,10 @@ def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
             delay,
             error,
         )
+        signals.email_deferred.send(OutgoingEmail, count_of=1)
     else:
         live.update(status=Status.FAILED, last_error=error, **WIPED_BODIES)
+        signals.email_failed.send(OutgoingEmail, count_of=1)
         logger.error(
             "Gave up on %s email %s after %d attempt(s): %s",
             row.kind,
@@ -290,11 +306,13 @@ def reclaim_expired_leases() -> int:
     expired = OutgoingEmail.objects.filter(
         status=Status.SENDING, next_attempt_at__lte=timezone.now()
     )
-    expired.filter(attempts__gte=app_settings.MAX_ATTEMPTS).update(
+    given_up = expired.filter(attempts__gte=app_settings.MAX_ATTEMPTS).update(
         status=Status.FAILED,
         **WIPED_BODIES,
         last_error="The sender stopped mid-send on the last attempt.",
     )
+    if given_up:
+        signals.email_failed.send(OutgoingEmail, count_of=given_up)
     count = expired.update(
         status=Status.PENDING,
         next_attempt_at=timezone.now(),
@@ -367,6 +385,17 @@ def purge_sent(
     cutoff = timezone.now() - older_than
     deleted, _by_model = rows.filter(status=Status.SENT, sent_at__lt=cutoff).delete()
     return deleted
+
+
+def backlog() -> tuple[int, float | None]:
+    """How many rows wait to be sent, and the age in seconds of the oldest;
+    one query on the (status, created_at) index."""
+    waiting = OutgoingEmail.objects.filter(status=Status.PENDING).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    oldest = waiting["oldest"]
+    age = (timezone.now() - oldest).total_seconds() if oldest else None
+    return waiting["count"], age
 
 
 def health() -> dict:

@@ -6,10 +6,12 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from project import health
+from ops import metrics, probes
 
 urlpatterns = [
-    path("healthz", health.healthz, name="health"),
+    path("healthz", probes.healthz, name="health"),
+    path("readyz", probes.readyz, name="ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("", include("users.urls")),
     # Browsers ask for /favicon.ico on every page, the admin's too.
     path(
@@ -23,3 +25,8 @@ urlpatterns = [
 
 if apps.is_installed("dev_inbox"):  # only the dev settings install it
     urlpatterns += [path("dev/inbox/", include("dev_inbox.urls"))]
+
+# Our answers while the database is down (503) and for bodies over the
+# limit (413); the rest as Django's (ops/unavailable.py).
+handler500 = "ops.unavailable.server_error"
+handler400 = "ops.unavailable.bad_request"

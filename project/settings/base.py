@@ -11,12 +11,19 @@ from corsheaders.defaults import default_headers as default_cors_headers
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from ops.logs import FORMATS, logging_config
 from project.settings.readers import (
+    LOG_LEVELS,
+    allowed_hosts_from_env,
+    broker_url_from_env,
     env,
+    from_email_from_env,
     frontend_urls_from_env,
     mailers_from_env,
+    networks_from_env,
     public_url_from_env,
     read_dot_env,
+    redis_url_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -28,7 +35,7 @@ read_dot_env(BASE_DIR / ".env")
 # https://docs.djangoproject.com/en/6.1/ref/settings/#debug
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # https://docs.djangoproject.com/en/6.1/ref/settings/#allowed-hosts
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+ALLOWED_HOSTS = allowed_hosts_from_env()
 
 # Internationalisation
 # https://docs.djangoproject.com/en/6.1/topics/i18n/
@@ -63,11 +70,18 @@ INSTALLED_APPS = [
     "mail",
     "users",
     "activity",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every layer below, and every log line, has the request id;
+    # the metrics time everything, errors included (ops/).
+    "ops.request_id.RequestIdMiddleware",
+    "ops.metrics.MetricsMiddleware",
     # API errors are JSON, whatever produced them (users/api/errors.py).
     "users.api.errors.JSONErrorMiddleware",
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 before it is read.
+    "ops.unavailable.BodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Tokens, keys and personal data are never cached (project/middleware.py).
     "project.middleware.NoStoreMiddleware",
@@ -246,7 +260,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # Cache: allauth's rate limits live here, so every web process must share it.
 # https://docs.djangoproject.com/en/6.1/topics/cache/#redis
 # While Redis is down it falls back to per-process memory (project/cache.py).
-REDIS_URL = env("REDIS_URL", default="")
+REDIS_URL = redis_url_from_env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -259,7 +273,7 @@ if REDIS_URL:
 # Email
 # https://docs.djangoproject.com/en/6.1/topics/email/
 MAILERS = mailers_from_env(default="smtp://127.0.0.1:25")
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="accounts@localhost")
+DEFAULT_FROM_EMAIL = from_email_from_env(default="accounts@localhost")
 
 # The outbox (mail/outbox.py, read through mail/app_settings.py): how mail
 # gets from a commit to SMTP.
@@ -285,7 +299,7 @@ MAIL_RESENDER = "users.emails.resend"
 
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_URL = broker_url_from_env(default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -312,6 +326,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
 CELERY_TASK_TIME_LIMIT = 5 * 60
 # One task at a time per process: a killed worker holds nothing else back.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat names its broker (password hidden) when it cannot reach it (ops/beat.py).
+CELERY_BEAT_SCHEDULER = "ops.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {
         "task": "mail.tasks.sweep_outbox",
@@ -359,20 +375,26 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # Logging: to stderr, where the process manager collects it.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# Request bodies: at most 1 MiB, nginx's client_max_body_size too
+# (deploy/nginx/accounts.conf); larger ones get 413 (ops/unavailable.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# Probes and metrics (ops/)
+# /readyz fails while the oldest unsent email is older than this (seconds).
+READYZ_MAX_OUTBOX_AGE = env.int("READYZ_MAX_OUTBOX_AGE", default=300)
+# /metrics answers these addresses and networks, and anyone presenting
+# METRICS_TOKEN as a bearer token.
+METRICS_ALLOWED_NETWORKS = networks_from_env(
+    "METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"]
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# One line per record, plain or JSON (DJANGO_LOG_FORMAT), with the request id
+# (ops/logs.py); the same in web, worker and beat.
+LOGGING = logging_config(
+    env.choice("DJANGO_LOG_FORMAT", FORMATS, default="plain"),
+    env.choice("DJANGO_LOG_LEVEL", LOG_LEVELS, default="INFO"),
+)
 
 # django-allauth headless: the JSON API under /_allauth/
 # https://docs.allauth.org/en/latest/headless/configuration.html

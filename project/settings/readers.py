@@ -2,14 +2,21 @@
 
 Settings files hold assignments; everything that parses, checks or builds a
 value from the environment lives here, with direct tests
-(tests/test_settings_readers.py). A value that is set but unusable stops the
-start with ImproperlyConfigured, naming the variable.
+(tests/project/test_settings_readers.py). A value that is set but unusable
+stops the start with SettingError: one line naming the variable, what is
+wrong, and an example of a good value. The entry points (manage.py,
+project/wsgi.py, project/celery.py) print that line alone and exit 1.
+
+An empty value (`NAME=` in an environment file) counts as unset: the
+default applies.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,20 +26,129 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ImproperlyConfigured
 
-env = environ.Env()
 # A production secret key: at least this long, and not repetitive.
 MIN_SECRET_KEY_LENGTH = 50
 MIN_SECRET_KEY_DISTINCT = 5
 # JWT signing keys: RSA of at least this many bits.
 MIN_RSA_BITS = 2048
+# Longest value an error message repeats.
+MAX_SHOWN = 200
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+# A good value of each variable that has a shape, shown with its error.
+EXAMPLES = {
+    "DATABASE_URL": "postgres://accounts:PASSWORD@127.0.0.1:5432/accounts",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+    "EMAIL_URL": "smtp+tls://USER:PASSWORD@smtp.example.com:587",
+    "DEFAULT_FROM_EMAIL": "Accounts <accounts@example.com>",
+    "DJANGO_ALLOWED_HOSTS": "accounts.example.com,www.accounts.example.com",
+    "DJANGO_SECRET_KEY": (
+        "$(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    ),
+    "DJANGO_PUBLIC_URL": "https://accounts.example.com",
+    "HEADLESS_FRONTEND_URLS": (
+        '{"account_confirm_email": "https://app.example.com/verify/{key}"}'
+    ),
+    "JWT_PRIVATE_KEY": "/etc/accounts/jwt.pem",
+    "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    "METRICS_ALLOWED_IPS": "127.0.0.1,10.0.0.0/8",
+}
+# What a value cast to each type looks like, for the error message.
+_KINDS: dict[Any, tuple[str, str]] = {
+    int: ("a whole number", "300"),
+    float: ("a number", "2.5"),
+    bool: ("true or false", "true"),
+    list: ("a comma-separated list", "a,b"),
+    dict: ("a JSON object", "{}"),
+}
+
+
+class SettingError(ImproperlyConfigured):
+    """A variable that is missing or unusable, said in one line."""
+
+    def __init__(self, name: str, problem: str, example: str | None = None) -> None:
+        example = example or EXAMPLES.get(name)
+        text = f"{name}: {problem}"
+        if example:
+            text += f" For example: {name}={example}"
+        self.name = name
+        super().__init__(text)
+
+
+def masked(value: str) -> str:
+    """`value` fit to print: a URL's password replaced by ***, and anything
+    very long cut short."""
+    with contextlib.suppress(ValueError):
+        parts = urlsplit(value)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            value = parts._replace(netloc=netloc).geturl()
+    if len(value) > MAX_SHOWN:
+        value = value[:MAX_SHOWN] + "..."
+    return repr(value)
+
+
+class Env(environ.Env):
+    """django-environ, strict: a value that cannot be used is a SettingError
+    naming the variable, never a traceback from deep inside a parser, and an
+    empty value is the default."""
+
+    def get_value(
+        self,
+        var,
+        cast=None,
+        default=environ.Env.NOTSET,
+        parse_default=False,  # noqa: FBT002 (django-environ's signature)
+    ):
+        raw = self.ENVIRON.get(var)
+        if raw is not None and not raw.strip() and default is not self.NOTSET:
+            return self.parse_value(default, cast) if parse_default else default
+        try:
+            return super().get_value(var, cast, default, parse_default)
+        except SettingError:
+            raise
+        except ImproperlyConfigured as exc:
+            raise SettingError(var, "is not set.") from exc
+        except (ValueError, TypeError, KeyError) as exc:
+            kind, example = _KINDS.get(cast, ("usable", ""))
+            raise SettingError(
+                var, f"{masked(raw or '')} is not {kind}.", example or None
+            ) from exc
+
+    def bool(self, var, default=environ.Env.NOTSET):
+        raw = self.ENVIRON.get(var, "").strip().lower()
+        if not raw:
+            if default is self.NOTSET:
+                raise SettingError(var, "is not set.", "true")
+            return default
+        if raw in TRUE_WORDS:
+            return True
+        if raw in FALSE_WORDS:
+            return False
+        raise SettingError(var, f"{masked(raw)} is not true or false.", "true")
+
+    def choice(self, var: str, choices: tuple[str, ...], default: str) -> str:
+        """One of `choices` (compared without regard to case)."""
+        value = self.str(var, default=default).strip()
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+        raise SettingError(
+            var, f"{masked(value)} is not one of {', '.join(choices)}.", choices[0]
+        )
+
+
+env = Env()
 
 
 def require_env(*names: str) -> None:
     """Stop the start unless every variable in `names` is set."""
     for name in names:
         if not env(name, default=""):
-            msg = f"Set the {name} environment variable."
-            raise ImproperlyConfigured(msg)
+            raise SettingError(name, "is not set.")
 
 
 def secret_key_from_env() -> str:
@@ -44,12 +160,11 @@ def secret_key_from_env() -> str:
         or len(set(key)) < MIN_SECRET_KEY_DISTINCT
         or key.startswith("django-insecure-")
     ):
-        msg = (
-            "DJANGO_SECRET_KEY must be a random value of at least 50 characters, "
-            "for example from "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        raise SettingError(
+            "DJANGO_SECRET_KEY",
+            "must be a random value of at least 50 characters, not Django's "
+            "insecure placeholder.",
         )
-        raise ImproperlyConfigured(msg)
     return key
 
 
@@ -78,12 +193,14 @@ def public_url_from_env() -> str:
         or parts.query
         or parts.fragment
     ):
-        msg = (
-            "DJANGO_PUBLIC_URL must be an origin such as "
-            f"https://accounts.example.com, not {value!r}."
+        raise SettingError(
+            "DJANGO_PUBLIC_URL",
+            f"{masked(value)} is not an origin (a scheme and a host, no path).",
         )
-        raise ImproperlyConfigured(msg)
     return value
+
+
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
 
 
 def database_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
@@ -91,13 +208,102 @@ def database_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
 
     https://docs.djangoproject.com/en/6.1/ref/settings/#databases
     """
-    config = env.db("DATABASE_URL", default=default)
+    url = env.str("DATABASE_URL", default=default)
+    scheme = urlsplit(url).scheme
+    if scheme not in DATABASE_SCHEMES:
+        raise SettingError(
+            "DATABASE_URL",
+            f"{masked(url)} is not a PostgreSQL URL (postgres://...).",
+        )
+    try:
+        config = environ.Env.db_url_config(url)
+    except ValueError as exc:  # a port that is no number, and the like
+        raise SettingError("DATABASE_URL", f"{masked(url)}: {exc}.") from exc
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise SettingError("DATABASE_URL", f"{masked(url)} names no database.")
     # Every request runs in one transaction: a failure anywhere in a signup
     # leaves no half-created account, and outgoing mail commits with it.
     config["ATOMIC_REQUESTS"] = True
     config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
+    if scheme != "sqlite":
+        # An unreachable server fails a request in seconds, not minutes.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return {"default": config}
+
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def redis_url_from_env(name: str, default: str = "") -> str:
+    """A Redis URL (redis://, rediss:// or unix://), or `default` when unset."""
+    url = env.str(name, default=default)
+    if url and not _is_redis_url(url):
+        raise SettingError(name, f"{masked(url)} is not a Redis URL.")
+    return url
+
+
+def _is_redis_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return bool(parts.path)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return False
+    database = parts.path.strip("/")
+    return (
+        parts.scheme in REDIS_SCHEMES
+        and bool(parts.hostname)
+        and (not database or database.isdigit())
+    )
+
+
+def broker_url_from_env(default: str) -> str:
+    """CELERY_BROKER_URL: a Redis URL, or Celery's filesystem:// and
+    memory:// (./dev run and tests). Unset, `default` (REDIS_URL)."""
+    url = env.str("CELERY_BROKER_URL", default=default)
+    if urlsplit(url).scheme in ("filesystem", "memory") or not url:
+        return url
+    if not _is_redis_url(url):
+        raise SettingError("CELERY_BROKER_URL", f"{masked(url)} is not a Redis URL.")
+    return url
+
+
+def allowed_hosts_from_env() -> list[str]:
+    """DJANGO_ALLOWED_HOSTS: host names, not URLs."""
+    hosts = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+    for host in hosts:
+        if "/" in host or " " in host:
+            raise SettingError(
+                "DJANGO_ALLOWED_HOSTS",
+                f"{masked(host)} is a URL or has spaces; list host names only.",
+            )
+    return hosts
+
+
+def networks_from_env(
+    name: str, default: list[str]
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses and networks (CIDR)."""
+    networks = []
+    for item in env.list(name, default=default):
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError as exc:
+            raise SettingError(
+                name, f"{masked(item)} is not an IP address or network."
+            ) from exc
+    return networks
+
+
+def from_email_from_env(default: str) -> str:
+    """DEFAULT_FROM_EMAIL: an address, with a display name or without."""
+    value = env.str("DEFAULT_FROM_EMAIL", default=default)
+    _name, address = parseaddr(value)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise SettingError("DEFAULT_FROM_EMAIL", f"{masked(value)} is no address.")
+    return value
 
 
 def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
@@ -106,7 +312,19 @@ def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
     smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS),
     smtp+ssl://user:password@host:465, or consolemail:// for the console.
     """
-    config = env.email_url("EMAIL_URL", default=default)
+    url = env.str("EMAIL_URL", default=default)
+    try:
+        config = environ.Env.email_url_config(url)
+    except (ImproperlyConfigured, ValueError, KeyError) as exc:
+        raise SettingError(
+            "EMAIL_URL",
+            f"{masked(url)} is not a mail server URL "
+            "(smtp://, smtp+tls://, smtp+ssl:// or consolemail://).",
+        ) from exc
+    if config["EMAIL_BACKEND"].endswith("smtp.EmailBackend") and not config.get(
+        "EMAIL_HOST"
+    ):
+        raise SettingError("EMAIL_URL", f"{masked(url)} names no host.")
     options = {}
     if config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
         options = {
@@ -135,8 +353,10 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
         try:
             pem = Path(value).read_text()
         except OSError as exc:
-            msg = f"JWT_PRIVATE_KEY: cannot read {value}"
-            raise ImproperlyConfigured(msg) from exc
+            raise SettingError(
+                "JWT_PRIVATE_KEY",
+                f"cannot read the file {masked(value)} ({exc.strerror}).",
+            ) from exc
     elif generate_into is not None:
         if not generate_into.exists():
             _write_new_rsa_key(generate_into)
@@ -146,11 +366,13 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        msg = "JWT_PRIVATE_KEY is not an unencrypted PEM private key"
-        raise ImproperlyConfigured(msg) from exc
+        raise SettingError(
+            "JWT_PRIVATE_KEY", "is not an unencrypted PEM private key."
+        ) from exc
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
-        msg = "JWT_PRIVATE_KEY must be an RSA key of 2048 bits or more"
-        raise ImproperlyConfigured(msg)
+        raise SettingError(
+            "JWT_PRIVATE_KEY", "must be an RSA key of 2048 bits or more."
+        )
     return pem
 
 
@@ -182,22 +404,24 @@ FRONTEND_URL_NAMES = {
 def frontend_urls_from_env() -> dict[str, str]:
     """HEADLESS_FRONTEND_URLS: a JSON object from allauth's URL names to URL
     templates, each name known and each template with its placeholder."""
-    urls = env.json("HEADLESS_FRONTEND_URLS", default={})
+    name = "HEADLESS_FRONTEND_URLS"
+    try:
+        urls = env.json(name, default={})
+    except SettingError as exc:
+        raise SettingError(name, "is not valid JSON.") from exc
     if not isinstance(urls, dict):
-        msg = "HEADLESS_FRONTEND_URLS must be a JSON object."
-        raise ImproperlyConfigured(msg)
-    for name, template in urls.items():
-        if name not in FRONTEND_URL_NAMES:
-            msg = (
-                f"HEADLESS_FRONTEND_URLS: unknown name {name!r}; "
-                f"use one of {sorted(FRONTEND_URL_NAMES)}"
+        raise SettingError(name, "must be a JSON object.")
+    for url_name, template in urls.items():
+        if url_name not in FRONTEND_URL_NAMES:
+            raise SettingError(
+                name,
+                f"unknown name {url_name!r}; use one of {sorted(FRONTEND_URL_NAMES)}.",
             )
-            raise ImproperlyConfigured(msg)
-        placeholder = FRONTEND_URL_NAMES[name]
+        placeholder = FRONTEND_URL_NAMES[url_name]
         if not isinstance(template, str) or placeholder not in template:
-            msg = (
-                f"HEADLESS_FRONTEND_URLS[{name!r}] must be a URL containing "
-                f"{placeholder or 'nothing in particular'!r}"
+            raise SettingError(
+                name,
+                f"the URL for {url_name!r} must contain "
+                f"{placeholder or 'nothing in particular'!r}.",
             )
-            raise ImproperlyConfigured(msg)
     return urls

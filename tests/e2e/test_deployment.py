@@ -68,8 +68,11 @@ def test_production_refuses_to_start_without_a_required_variable(
 ):
     del production_env[missing]
     result = manage(production_env, "check")
-    assert result.returncode != 0
-    assert f"Set the {missing} environment variable" in result.stderr
+    assert result.returncode == 1
+    # One line: the variable, what is wrong, and an example of a good value.
+    assert result.stderr.startswith(f"Cannot start: {missing}: is not set.")
+    assert f"For example: {missing}=" in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -80,8 +83,11 @@ def test_production_refuses_to_start_without_a_required_variable(
 def test_production_refuses_a_weak_secret_key(production_env, key):
     production_env["DJANGO_SECRET_KEY"] = key
     result = manage(production_env, "check")
-    assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be a random value" in result.stderr
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Cannot start: DJANGO_SECRET_KEY: must be a random value"
+    )
+    assert key not in result.stderr
 
 
 def test_production_without_a_jwt_key_runs_with_the_app_client_off(production_env):
@@ -133,6 +139,7 @@ def test_env_example_documents_every_variable_the_settings_read():
         path.read_text() for path in (ROOT / "project" / "settings").glob("*.py")
     )
     read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    read |= set(re.findall(r'_from_env\(\s*"([A-Z_]+)"', settings_source))
     read |= set(re.findall(r'^    "([A-Z_]+)",$', settings_source, re.MULTILINE))
     documented = set(
         re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
@@ -238,8 +245,10 @@ def test_production_refuses_a_public_url_that_is_not_an_origin(production_env):
 
     result = manage(production_env, "check")
 
-    assert result.returncode != 0
-    assert "DJANGO_PUBLIC_URL must be an origin" in result.stderr
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Cannot start: DJANGO_PUBLIC_URL: 'accounts.example.com' is not an origin"
+    )
 
 
 def test_deploy_check_warns_without_a_public_url(production_env):

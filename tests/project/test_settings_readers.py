@@ -167,5 +167,130 @@ def test_a_weak_secret_key_stops_the_start(monkeypatch, key):
 def test_a_missing_required_variable_is_named(monkeypatch):
     monkeypatch.setenv("PRESENT", "yes")
     monkeypatch.delenv("ABSENT", raising=False)
-    with pytest.raises(ImproperlyConfigured, match="Set the ABSENT environment"):
+    with pytest.raises(readers.SettingError, match=r"^ABSENT: is not set\.$"):
         readers.require_env("PRESENT", "ABSENT")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("DATABASE_URL", "mysql://db/accounts", "is not a PostgreSQL URL"),
+        ("DATABASE_URL", "garbage", "is not a PostgreSQL URL"),
+        ("DATABASE_URL", "postgres://u@h:port/db", "could not be cast"),
+        ("DATABASE_URL", "postgres://u@h:5432/", "names no database"),
+    ],
+)
+def test_a_bad_database_url_is_named_with_an_example(monkeypatch, name, value, said):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(readers.SettingError) as raised:
+        readers.database_from_env()
+
+    message = str(raised.value)
+    assert message.startswith(f"{name}: ")
+    assert said in message
+    assert "For example: DATABASE_URL=postgres://" in message
+    assert "\n" not in message
+
+
+def test_a_password_in_a_bad_url_is_never_repeated(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://user:hunter2@db/accounts")
+
+    with pytest.raises(readers.SettingError) as raised:
+        readers.database_from_env()
+
+    assert "hunter2" not in str(raised.value)
+    assert "user:***@db" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["redis//127.0.0.1", "http://127.0.0.1:6379", "redis://h:port/0", "redis://h/x"],
+)
+def test_a_bad_redis_url_stops_the_start(monkeypatch, value):
+    monkeypatch.setenv("REDIS_URL", value)
+
+    with pytest.raises(readers.SettingError, match=r"REDIS_URL: .* is not a Redis URL"):
+        readers.redis_url_from_env("REDIS_URL")
+
+
+@pytest.mark.parametrize(
+    "value", ["redis://127.0.0.1:6379/0", "rediss://:pw@cache.example.com/1", ""]
+)
+def test_a_good_redis_url_passes(monkeypatch, value):
+    monkeypatch.setenv("REDIS_URL", value)
+    assert readers.redis_url_from_env("REDIS_URL") == value
+
+
+@pytest.mark.parametrize("value", ["smtp://h:port", "carrier-pigeon://x", "smtp://"])
+def test_a_bad_email_url_stops_the_start(monkeypatch, value):
+    monkeypatch.setenv("EMAIL_URL", value)
+
+    with pytest.raises(readers.SettingError, match=r"^EMAIL_URL: "):
+        readers.mailers_from_env()
+
+
+@pytest.mark.parametrize(
+    ("cast", "value", "said"),
+    [
+        ("int", "five", "is not a whole number"),
+        ("float", "soon", "is not a number"),
+        ("bool", "maybe", "is not true or false"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_named(monkeypatch, cast, value, said):
+    monkeypatch.setenv("SOME_SETTING", value)
+
+    with pytest.raises(readers.SettingError, match=f"^SOME_SETTING: '{value}' {said}"):
+        getattr(readers.env, cast)("SOME_SETTING", default=1)
+
+
+def test_an_empty_value_is_the_default(monkeypatch):
+    monkeypatch.setenv("SOME_SETTING", "")
+
+    assert readers.env.int("SOME_SETTING", default=7) == 7
+    assert readers.env.bool("SOME_SETTING", default=True) is True
+    assert readers.env.str("SOME_SETTING", default="x") == "x"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("TRUE", True), ("off", False)])
+def test_booleans_are_read_in_any_case(monkeypatch, value, expected):
+    monkeypatch.setenv("SOME_SETTING", value)
+    assert readers.env.bool("SOME_SETTING", default=not expected) is expected
+
+
+@pytest.mark.parametrize("value", ["nobody", "@example.com", "Name <>"])
+def test_a_from_address_must_be_an_address(monkeypatch, value):
+    monkeypatch.setenv("DEFAULT_FROM_EMAIL", value)
+
+    with pytest.raises(readers.SettingError, match=r"^DEFAULT_FROM_EMAIL: "):
+        readers.from_email_from_env(default="a@example.com")
+
+
+def test_allowed_hosts_are_names_not_urls(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "accounts.example.com,https://x.com")
+
+    with pytest.raises(readers.SettingError, match=r"^DJANGO_ALLOWED_HOSTS: 'https"):
+        readers.allowed_hosts_from_env()
+
+
+def test_networks_are_addresses_or_cidr(monkeypatch):
+    monkeypatch.setenv("METRICS_ALLOWED_IPS", "127.0.0.1, 10.0.0.0/8,::1")
+    assert [str(n) for n in readers.networks_from_env("METRICS_ALLOWED_IPS", [])] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    monkeypatch.setenv("METRICS_ALLOWED_IPS", "localhost")
+    with pytest.raises(
+        readers.SettingError, match=r"^METRICS_ALLOWED_IPS: 'localhost'"
+    ):
+        readers.networks_from_env("METRICS_ALLOWED_IPS", [])
+
+
+def test_the_log_format_is_a_choice(monkeypatch):
+    monkeypatch.setenv("DJANGO_LOG_FORMAT", "JSON")
+    assert readers.env.choice("DJANGO_LOG_FORMAT", ("plain", "json"), "plain") == "json"
+    monkeypatch.setenv("DJANGO_LOG_FORMAT", "xml")
+    with pytest.raises(readers.SettingError, match="is not one of plain, json"):
+        readers.env.choice("DJANGO_LOG_FORMAT", ("plain", "json"), "plain")

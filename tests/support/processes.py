@@ -181,8 +181,9 @@ class Web(Process):
         env: dict[str, str],
         *args: str,
         origin: str = "http://127.0.0.1",
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.origin = origin  # how clients reach it, less the port
         # Links in emails lead back here, as DJANGO_PUBLIC_URL makes them in
         # production, unless the test chooses another origin.
@@ -233,6 +234,69 @@ class Web(Process):
             allow_redirects=False,
             timeout=30,
         )
+
+
+def children(pid: int) -> set[int]:
+    """The ids of the live processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # it exited meanwhile
+        # pid (comm) state ppid ...; comm may hold spaces and parentheses.
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+class Gunicorn(Web):
+    """gunicorn as deploy/systemd/accounts-web@.service runs it: the shipped
+    deploy/gunicorn.conf.py (GUNICORN_WORKERS workers, preloaded), --bind on
+    the command line. `reload`, `terminate` and `kill` are what systemd's
+    reload, stop and a crash do."""
+
+    def command(self) -> list[str]:
+        return [
+            str(BIN / "gunicorn"),
+            "-c",
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "project.wsgi:application",
+            *self.args,
+        ]
+
+    @property
+    def worker_count(self) -> int:
+        return int(self.env.get("GUNICORN_WORKERS") or os.cpu_count() or 1)
+
+    def workers(self) -> set[int]:
+        assert self.process is not None, f"{self.name} is not running"
+        return children(self.process.pid)
+
+    def reload(self, timeout: float = 40) -> None:
+        """SIGHUP, as `systemctl reload` sends: returns once every worker is
+        a new one and the old ones have exited."""
+        assert self.process is not None, f"{self.name} is not running"
+        old = self.workers()
+        self.process.send_signal(signal.SIGHUP)
+
+        def renewed() -> bool:
+            workers = self.workers()
+            return not workers & old and len(workers) == self.worker_count
+
+        wait_until(renewed, timeout, f"{self.name} workers replaced")
+
+    def terminate(self, timeout: float = 40) -> None:
+        """SIGTERM to the master only, as the unit's KillMode=mixed does:
+        the master stops accepting, its workers finish their requests
+        (within graceful_timeout), then it exits."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout)
+        self.process = None
 
 
 class RedisServer:
