@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from billiard.exceptions import SoftTimeLimitExceeded
 from celery import current_app
 from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -95,23 +95,50 @@ def enqueue(message: EmailMessage, *, kind: str) -> None:
     (to,) = message.to
     subject, text, html = str(message.subject), str(message.body), html_part(message)
     now = timezone.now()
-    row, created = OutgoingEmail.objects.get_or_create(
-        idempotency_key=idempotency_key(kind, to, subject, text, html),
-        defaults={
-            "to": to,
-            "subject": subject,
-            "body_text": text,
-            "body_html": html,
-            "kind": kind,
-            "request_id": request_id.current.get(),
-            "created_at": now,
+    pk = insert_unless_queued(
+        OutgoingEmail(
+            idempotency_key=idempotency_key(kind, to, subject, text, html),
+            to=to,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            kind=kind,
+            request_id=request_id.current.get(),
+            created_at=now,
             # The fast path has one sweep interval to send it; then the
             # sweeper treats it as due.
-            "next_attempt_at": now + timedelta(seconds=app_settings.SWEEP_INTERVAL),
-        },
+            next_attempt_at=now + timedelta(seconds=app_settings.SWEEP_INTERVAL),
+        )
     )
-    if created:
-        transaction.on_commit(partial(_publish, row.pk))
+    if pk is not None:
+        transaction.on_commit(partial(_publish, pk))
+
+
+def insert_unless_queued(row: OutgoingEmail) -> int | None:
+    """INSERT `row` unless one with its idempotency key exists: its new id,
+    or None. One statement (ON CONFLICT DO NOTHING), where get_or_create
+    would look first and then insert."""
+    meta = OutgoingEmail._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+
+    columns = {f.name: f.column for f in meta.concrete_fields}
+
+    def column(name: str) -> str:
+        return quote(columns[name] or name)
+
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608 (names from the model)
+        f"({', '.join(column(f.name) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({column('idempotency_key')}) DO NOTHING "
+        f"RETURNING {column('id')}"
+    )
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        inserted = cursor.fetchone()
+    return inserted[0] if inserted else None
 
 
 class _Broker:

@@ -76,7 +76,14 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
         }
         ctx.update(context)
-        with translation.override(emails.language_for(email)):
+        # The account the mail is about, when it is the recipient's, knows
+        # its language; else the address's owner is looked up.
+        user = ctx.get("user")
+        if isinstance(user, User) and user.email == email:
+            language = user.language
+        else:
+            language = emails.language_for(email)
+        with translation.override(language):
             message = self.render_mail(template_prefix, email, ctx)
         outbox.enqueue(message, kind=emails.kind_of(template_prefix))
 
@@ -143,7 +150,12 @@ class AccountAdapter(DefaultAccountAdapter):
             key=f"{address.user_id}:{address.email}",
         ):
             return  # the link sent moments ago still works
-        owner = owner_of(address.email)
+        # A signup's own new address is its account's (users/signup.py).
+        owner = (
+            None
+            if getattr(address, "owner_is_its_user", False)
+            else owner_of(address.email)
+        )
         if owner is not None and owner.pk != address.user_id:
             # Another account's address: its owner is told instead, and the
             # page answers as for a free one (no enumeration).
@@ -157,12 +169,12 @@ class AccountAdapter(DefaultAccountAdapter):
         super().send_confirmation_mail(request, emailconfirmation, signup)
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
-        """Verify by link. An account that signed up with this address and
-        never verified anything is abandoned once someone else proves the
-        mailbox: it goes, so the address can be the verifier's primary."""
-        User.objects.filter(email=email_address.email).exclude(
-            pk=email_address.user_id
-        ).exclude(emailaddress__verified=True).delete()
+        """Verify by link: first what the address's other rows settle
+        (users/verification.py), then allauth's way, unless that already
+        settled it."""
+        settled = verification.confirm_address(request, email_address)
+        if settled is not None:
+            return settled
         return super().confirm_email(request, email_address)
 
     def get_login_stages(self) -> list[str]:

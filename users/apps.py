@@ -23,9 +23,11 @@ class UsersConfig(AppConfig):
         )
         from users.addresses import canonicalise_allauth_email_fields
         from users.ownership import install_in_allauth
+        from users.session_records import install as record_sessions_in_one_insert
 
         canonicalise_allauth_email_fields()
         install_in_allauth()
+        record_sessions_in_one_insert()
         # allauth has no adapter hook for these: every way an address gets
         # verified ends in this signal, and every reset in the other.
         email_confirmed.connect(verification.on_email_confirmed)

@@ -57,13 +57,13 @@ def allauth_finds_accounts_by_ownership(
     app_configs, **kwargs
 ) -> list[checks.CheckMessage]:
     """An address opens only the account it belongs to (users/ownership.py)."""
-    stale = ownership.modules_with_allauths_lookup()
+    stale = ownership.modules_with_allauths_originals()
     if not stale:
         return []
     return [
         checks.Critical(
-            f"allauth looks accounts up by address its own way in {', '.join(stale)}.",
-            hint="Add these modules to users.ownership.LOOKUP_MODULES.",
+            f"allauth decides by address its own way in {', '.join(stale)}.",
+            hint="Add these to users.ownership.replacements().",
             id="users.E002",
         )
     ]

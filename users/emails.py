@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from users.models import User
+from users.ownership import owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -64,13 +64,7 @@ def language_for(email: str) -> str:
     Otherwise (a stranger asking about an unknown account) the language of
     the request that caused the email.
     """
-    address = (
-        EmailAddress.objects.filter(email__iexact=email)
-        .select_related("user")
-        .order_by("-verified", "-primary")
-        .first()
-    )
-    user = address.user if address else User.objects.filter(email__iexact=email).first()
+    user = owner_of(email)
     if user is not None:
         return user.language
     return supported_language(translation.get_language())

@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from users.admin_site import SECOND_FACTORS
+from users.ownership import LOGIN_FACTORS
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -26,6 +27,14 @@ class MFAAdapter(DefaultMFAAdapter):
         A passkey made on one host name never works on another."""
         origin = context.request.build_absolute_uri("/")
         return {"id": urlsplit(origin).hostname or "", "name": settings.SITE_NAME}
+
+    def is_mfa_enabled(self, user: AbstractBaseUser, types=None) -> bool:
+        """allauth's answer, except that an account from
+        `users.ownership.owner_of` already knows it for a login's factors."""
+        known = getattr(user, "has_login_factor", None)
+        if known is not None and types is not None and set(types) == set(LOGIN_FACTORS):
+            return bool(known)
+        return super().is_mfa_enabled(user, types)
 
     def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
         """Staff keep at least one second factor while the admin requires one."""

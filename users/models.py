@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -17,9 +18,30 @@ from django.utils.translation import gettext_lazy as _
 
 from users.addresses import CANONICAL_VIOLATION, canonical_or_none
 
+# Set while users are loaded for `/api/me` (users/api/authentication.py):
+# each comes with `primary_address_verified`, so the answer needs no second
+# query.
+with_primary_verified: ContextVar[bool] = ContextVar(
+    "with_primary_verified", default=False
+)
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> models.QuerySet[User]:
+        users = super().get_queryset()
+        if with_primary_verified.get():
+            users = users.annotate(
+                primary_address_verified=models.Exists(
+                    EmailAddress.objects.filter(
+                        user_id=models.OuterRef("pk"),
+                        email=models.OuterRef("email"),
+                        verified=True,
+                    )
+                )
+            )
+        return users
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:
@@ -32,8 +54,9 @@ class UserManager(BaseUserManager["User"]):
         return canonical_or_none(email) or email.lower()
 
     def get_by_natural_key(self, email: str | None) -> User:
-        # /admin/login/ finds the user this way; match any case.
-        return self.get(email__iexact=self.normalize_email(email))
+        # Addresses are stored canonical: the canonical spelling finds any
+        # case, on the lower(email) index.
+        return self.get(email=self.normalize_email(email))
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         email = self.normalize_email(email)

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, NamedTuple
 
+from allauth.account import app_settings as account_settings
+from allauth.account import utils as allauth_utils
 from allauth.account.internal import userkit
+from allauth.account.internal.flows import manage_email
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.apps import apps
+from django.db.models import Exists, OuterRef, Q
 
 from users.addresses import canonical_or_none
 from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# The factors a password login must be followed by (allauth's MFA stage).
+LOGIN_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 
 def owner_of(email: str) -> User | None:
@@ -25,29 +37,57 @@ def owner_of(email: str) -> User | None:
 
     The account that verified it; failing that, the account that signed up
     with it. Never an account that only added it and left it unverified.
+
+    One query. The account comes with what a login asks next, so that it
+    asks nothing more: `address_verified` (whether this address is verified
+    on it) and `has_login_factor` (an authenticator app or a security key,
+    which a password login must be followed by).
     """
     canonical = canonical_or_none(email)
     if canonical is None:
         return None
-    verified = (
-        EmailAddress.objects.filter(email=canonical, verified=True)
-        .select_related("user")
+    verified = EmailAddress.objects.filter(email=canonical, verified=True)
+    owner = (
+        User.objects.filter(
+            Q(pk__in=verified.values("user_id")[:1])
+            | (Q(email=canonical) & ~Exists(verified))
+        )
+        .annotate(
+            address_verified=Exists(verified.filter(user_id=OuterRef("pk"))),
+            has_login_factor=Exists(
+                Authenticator.objects.filter(
+                    user_id=OuterRef("pk"), type__in=LOGIN_FACTORS
+                )
+            ),
+        )
         .first()
     )
-    if verified is not None:
-        return verified.user
-    return User.objects.filter(email=canonical).first()
+    if owner is not None:
+        owner.looked_up_address = canonical  # type: ignore[attr-defined]
+    return owner
 
 
-# allauth's own lookup: every holder of an address, verified or not.
-_allauth_filter_users_by_email = userkit.filter_users_by_email
-# The modules that bound allauth's lookup under their own name at import.
-LOOKUP_MODULES = [
-    "allauth.account.internal.userkit",
-    "allauth.account.forms",
-    "allauth.account.auth_backends",
-    "allauth.socialaccount.adapter",
-]
+def address_verified(user: object, email: str | None) -> bool | None:
+    """What `owner_of` found out about `email` on `user`: True or False, or
+    None when this user did not come from `owner_of(email)`."""
+    looked_up = getattr(user, "looked_up_address", None)
+    if email is None or looked_up is None or canonical_or_none(email) != looked_up:
+        return None
+    return bool(getattr(user, "address_verified", False))
+
+
+def assess_unique_email(email: str, user: User | None = None) -> bool | None:
+    """allauth's "may `user` (or a new account) take this address?", by
+    ownership: True when the address belongs to no account but theirs,
+    None when it belongs to another and enumeration is prevented (the
+    signup or change answers as for a free address, and the owner is told),
+    False otherwise. A stranger's unverified copy takes nothing."""
+    if not account_settings.UNIQUE_EMAIL:
+        return True
+    owner = owner_of(email)
+    if owner is None or (user is not None and owner.pk == user.pk):
+        return True
+    return None if account_settings.PREVENT_ENUMERATION else False
 
 
 def filter_users_by_email(
@@ -76,26 +116,81 @@ def filter_users_by_email(
     return [owner]
 
 
-def install_in_allauth() -> None:
-    """Make every allauth lookup of accounts by address use ours.
-
-    allauth has no setting or adapter method for it, and imports the
-    function by name into the modules listed, so each gets ours at start-up.
-    `users.checks` fails the start if an allauth module still holds the
-    original (say, after an upgrade adds one).
-    """
-    for name in LOOKUP_MODULES:
-        if apps.is_installed(".".join(name.split(".")[:2])):
-            module = importlib.import_module(name)
-            module.filter_users_by_email = filter_users_by_email  # type: ignore[attr-defined]
+# allauth's own functions that ours replace, as allauth defines them.
+_allauth_filter_users_by_email = userkit.filter_users_by_email
+_allauth_assess_unique_email = manage_email.assess_unique_email
 
 
-def modules_with_allauths_lookup() -> list[str]:
-    """Loaded allauth modules that still hold allauth's original lookup."""
-    return sorted(
-        name
-        for name, module in list(sys.modules.items())
-        if name.startswith("allauth.")
-        and getattr(module, "filter_users_by_email", None)
-        is _allauth_filter_users_by_email
+class Replacement(NamedTuple):
+    module: str
+    name: str
+    original: Callable
+    ours: Callable
+    # Whether any other allauth module holding the original is a hole: an
+    # account found by address, or an address taken, without ownership.
+    everywhere: bool = True
+
+
+def replacements() -> list[Replacement]:
+    """Every function of allauth's that ours replace, in the modules where
+    allauth imported it by name."""
+    from users.signup import setup_user_email  # noqa: PLC0415 (it imports this)
+
+    lookup = (
+        "filter_users_by_email",
+        _allauth_filter_users_by_email,
+        filter_users_by_email,
     )
+    return [
+        Replacement("allauth.account.internal.userkit", *lookup),
+        Replacement("allauth.account.forms", *lookup),
+        Replacement("allauth.account.auth_backends", *lookup),
+        Replacement("allauth.socialaccount.adapter", *lookup),
+        Replacement(
+            "allauth.account.internal.flows.manage_email",
+            "assess_unique_email",
+            _allauth_assess_unique_email,
+            assess_unique_email,
+        ),
+        # Only the signup form's: a social signup keeps allauth's.
+        Replacement(
+            "allauth.account.forms",
+            "setup_user_email",
+            allauth_utils.setup_user_email,
+            setup_user_email,
+            everywhere=False,
+        ),
+    ]
+
+
+def install_in_allauth() -> None:
+    """Make allauth use ours: its account lookup by address, its "is this
+    address taken?", and its signup's address setup.
+
+    allauth has no setting or adapter method for these, and imports the
+    functions by name into the modules listed, so each gets ours at
+    start-up. `users.checks` fails the start if an allauth module still holds
+    an original (say, after an upgrade adds one).
+    """
+    for replacement in replacements():
+        if apps.is_installed(".".join(replacement.module.split(".")[:2])):
+            module = importlib.import_module(replacement.module)
+            setattr(module, replacement.name, replacement.ours)
+
+
+def modules_with_allauths_originals() -> list[str]:
+    """`module.name` of every loaded allauth module still holding one of
+    allauth's functions that ours replace."""
+    stale = set()
+    for replacement in replacements():
+        if replacement.everywhere:
+            modules = [m for m in list(sys.modules) if m.startswith("allauth.")]
+        else:
+            modules = [replacement.module] if replacement.module in sys.modules else []
+        stale |= {
+            f"{name}.{replacement.name}"
+            for name in modules
+            if getattr(sys.modules[name], replacement.name, None)
+            is replacement.original
+        }
+    return sorted(stale)

@@ -19,15 +19,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from allauth.account import app_settings as account_settings
+from allauth.account import signals as account_signals
 from allauth.account.adapter import get_adapter
 from allauth.account.internal import flows
+from allauth.account.internal.flows.manage_email import emit_email_changed
 from allauth.account.models import EmailAddress
 from allauth.core.internal.httpkit import is_headless_request
+from django.contrib import messages
+from django.db.models import Exists, OuterRef, Q
+
+from users.models import User
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
-
-    from users.models import User
 
 # Session key: the account this browser or app session signed up.
 SIGNED_UP_USER = "users_signed_up_user"
@@ -66,17 +71,93 @@ def settle_signup_password(request: HttpRequest, user: User) -> None:
 
 def remove_unverified_copies(address: EmailAddress) -> None:
     """Other accounts that only added a now verified address lose it."""
+    if getattr(address, "copies_removed", False):
+        return  # confirm_address did, in the same request
     copies = EmailAddress.objects.filter(email=address.email, verified=False).exclude(
         user_id=address.user_id
     )
-    adapter = get_adapter()
     for copy in copies.select_related("user"):
-        copy.delete()
-        adapter.send_notification_mail(
-            "account/email/email_claimed_elsewhere",
-            copy.user,
-            {"claimed_email": address.email},
+        _take_away(copy, address)
+
+
+def _take_away(copy: EmailAddress, verified: EmailAddress) -> None:
+    copy.delete()
+    get_adapter().send_notification_mail(
+        "account/email/email_claimed_elsewhere",
+        copy.user,
+        {"claimed_email": verified.email},
+    )
+
+
+def confirm_address(request: HttpRequest, address: EmailAddress) -> bool | None:
+    """Verifying `address` by link: what its other rows settle, in one query.
+
+    The rows that share the address, and the account's other addresses:
+    - another account verified it: the link cannot take it (False);
+    - accounts that signed up with it and never verified anything are
+      abandoned now that someone proved the mailbox, and go, so the address
+      can be this account's primary;
+    - other accounts' unverified copies go, and their owners are told.
+    An account's only address, already its primary, is then verified here,
+    in one UPDATE, with allauth's signals and message (True). Anything else
+    is left to allauth (None).
+    """
+    rows = list(
+        EmailAddress.objects.filter(Q(email=address.email) | Q(user_id=address.user_id))
+        .select_related("user")
+        .annotate(
+            holder_verified_any=Exists(
+                EmailAddress.objects.filter(user_id=OuterRef("user_id"), verified=True)
+            )
         )
+    )
+    others = [r for r in rows if r.user_id != address.user_id]
+    if any(r.verified for r in others):
+        get_adapter(request).add_message(
+            request,
+            messages.ERROR,
+            "account/messages/email_confirmation_failed.txt",
+            {"email": address.email},
+        )
+        return False
+    mine = next((r for r in rows if r.pk == address.pk), None)
+    if mine is not None:
+        address.user = mine.user  # no second query for the account
+    abandoned = {
+        r.user_id
+        for r in others
+        if r.user.email == address.email and not r.holder_verified_any
+    }
+    if abandoned:
+        User.objects.filter(pk__in=abandoned).delete()
+    for copy in others:
+        if copy.user_id not in abandoned:
+            _take_away(copy, address)
+    address.copies_removed = True
+    its_other_addresses = [
+        r for r in rows if r.user_id == address.user_id and r.pk != address.pk
+    ]
+    if (
+        its_other_addresses
+        or not address.primary
+        or address.user.email != address.email
+    ):
+        return None
+    address.verified = True
+    address.save(update_fields=["verified"])
+    EmailAddress.objects.fill_cache_for_user(address.user, [address])
+    account_signals.email_confirmed.send(
+        sender=EmailAddress, request=request, email_address=address
+    )
+    if account_settings.CHANGE_EMAIL:
+        emit_email_changed(request, None, address)
+    get_adapter(request).add_message(
+        request,
+        messages.SUCCESS,
+        "account/messages/email_confirmed.txt",
+        {"email": address.email},
+    )
+    return True
 
 
 def on_password_reset(

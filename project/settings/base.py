@@ -343,6 +343,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "activity.tasks.purge_old_events",
         "schedule": 24 * 60 * 60,
     },
+    # Expired sessions and the device rows of ended ones (users/session_records.py).
+    "purge-ended-sessions": {
+        "task": "users.tasks.purge_ended_sessions",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # Static files, served by whitenoise.
@@ -402,7 +407,7 @@ LOGGING = logging_config(
 
 # Sessions live in the database: JWTs are checked against them, and revoking
 # one (logout, refresh-token reuse) deletes its row.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "users.session_store"
 HEADLESS_CLIENTS: tuple[str, ...] = ("browser", "app")
 HEADLESS_SERVE_SPECIFICATION = True
 # A readable page of our own beside the JSON: allauth's loads Redoc from a CDN.

@@ -18,6 +18,8 @@ from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
+from users.models import with_primary_verified
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -81,7 +83,11 @@ def _caller_of_access_token(token: str) -> Caller | None:
     session = jwt_internal.get_token_session(payload) if payload else None
     if payload is None or session is None:
         return None
-    user = jwt_internal.validate_token_user(payload, session)
+    marker = with_primary_verified.set(True)
+    try:
+        user = jwt_internal.validate_token_user(payload, session)
+    finally:
+        with_primary_verified.reset(marker)
     return Caller(user, session) if user is not None else None
 
 

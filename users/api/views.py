@@ -61,9 +61,12 @@ def me(request: HttpRequest) -> JsonResponse:
     if request.method == "DELETE":
         return _delete_me(request, caller)
     user = caller.user
-    verified = EmailAddress.objects.filter(
-        user=user, email=user.email, verified=True
-    ).exists()
+    # Loaded with the account when the caller came by JWT.
+    verified = getattr(user, "primary_address_verified", None)
+    if verified is None:
+        verified = EmailAddress.objects.filter(
+            user=user, email=user.email, verified=True
+        ).exists()
     return JsonResponse(
         {
             "status": HTTPStatus.OK,
