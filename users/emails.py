@@ -6,8 +6,10 @@ outbox (mail/) labelled with a kind from here.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from allauth.account.adapter import get_adapter
@@ -75,17 +77,51 @@ def kind_of(template_prefix: str) -> str:
     return KINDS.get(name, Kind.NOTIFICATION)
 
 
+# A link is a line of its own in every text part (templates/**/email/): a
+# mail client's autolinker runs a URL on until whitespace, so a word or a
+# Korean particle after it would become part of the link.
+LINK_LINE = re.compile(r"https?://\S+")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a text part: words, or a link standing alone."""
+
+    text: str
+    is_link: bool
+
+
+def paragraphs_of(text: str) -> list[list[Line]]:
+    """The text part's paragraphs, each a list of lines; a line that is
+    nothing but a URL is a link."""
+    return [
+        [
+            Line(line.strip(), is_link=bool(LINK_LINE.fullmatch(line.strip())))
+            for line in block.splitlines()
+            if line.strip()
+        ]
+        for block in re.split(r"\n\s*\n", text.strip())
+        if block.strip()
+    ]
+
+
 def with_html_alternative(message: EmailMessage, context: dict) -> EmailMessage:
     """Give a text-only message an HTML part with the same words and links.
 
-    allauth ships plain-text templates; the HTML part wraps that text in our
-    email layout, so both parts always carry the same link.
+    allauth ships plain-text templates; the HTML part sets that text in our
+    email layout. Words are escaped as they are, never turned into links;
+    each link is the URL of a line of its own, so both parts always carry
+    the same link, whatever language surrounds it.
     """
     if not isinstance(message, EmailMultiAlternatives) or message.alternatives:
         return message
     html = render_to_string(
         "account/email/layout.html",
-        {**context, "subject": message.subject, "text": message.body},
+        {
+            **context,
+            "subject": message.subject,
+            "paragraphs": paragraphs_of(str(message.body)),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
