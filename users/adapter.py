@@ -1,10 +1,11 @@
 """The allauth account adapter: the one seam for our account behaviour.
 
 Beside rendering every email into the outbox, it canonicalises and locks
-addresses while a signup checks them, answers a signup with a taken address
-as a fresh one, limits verification mails per account and address, and
-records what users/verification.py needs to keep an account with whoever
-holds its mailbox.
+addresses while a signup checks them, counts failed logins per canonical
+address, answers a signup with a taken address as a fresh one, limits
+verification mails per account and address, and records what
+users/verification.py needs to keep an account with whoever holds its
+mailbox.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from mail import outbox
 from users import emails, verification
-from users.addresses import canonical_email
+from users.addresses import canonical_email, stored_spelling
 from users.models import User
 from users.ownership import owner_of
 
@@ -106,6 +107,23 @@ class AccountAdapter(DefaultAccountAdapter):
         someone who proved the mailbox or was signed in."""
         user.password_unproven = False
         super().set_password(user, password)
+
+    # --- Failed logins ------------------------------------------------------
+
+    def _get_login_attempts_cache_key(self, request, **credentials: Any) -> str:
+        """The account whose failed logins count: the canonical address alone.
+
+        allauth prefixes the address with the current site's domain, which,
+        without django.contrib.sites, is the request's Host header: every
+        port ALLOWED_HOSTS lets through would start a fresh count, and so
+        would every other spelling of the address. allauth builds the key of
+        the "login_failed" limit here, and clears it (after a password reset)
+        with the same key.
+        """
+        # A login that is no address at all still counts, lowercased.
+        return stored_spelling(
+            credentials.get("email") or credentials.get("username") or ""
+        )
 
     # --- A signup with a taken address --------------------------------------
 

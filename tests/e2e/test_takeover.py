@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +19,9 @@ from tests.support.factories import PASSWORD, UserFactory
 from tests.support.flows import found, link_in
 from tests.support.processes import Web, service_env
 from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -350,18 +354,111 @@ def test_admin_login_holds_the_per_account_lockout_for_every_client(web):
     assert "Too many failed login attempts" in locked.text
 
 
+# Hosts ALLOWED_HOSTS lets through: a port (which it ignores), another allowed
+# name, another case. allauth keyed its failure count on the Host header.
+OTHER_HOSTS = [
+    "127.0.0.1:1",
+    "127.0.0.1:2",
+    "localhost:8443",
+    "LOCALHOST",
+    "testserver",
+]
+
+
+@pytest.fixture(scope="module")
+def proxied_web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
+    """The service as it runs behind one proxy (DJANGO_TRUSTED_PROXY_COUNT=1),
+    so X-Forwarded-For names the client and one test speaks from many."""
+    server = Web(artifacts, service_env(DJANGO_TRUSTED_PROXY_COUNT="1")).start()
+    yield server
+    server.stop()
+
+
+def elsewhere(n: int) -> dict[str, str]:
+    """Headers of a request under another Host, from another client address."""
+    return {
+        "Host": OTHER_HOSTS[n % len(OTHER_HOSTS)],
+        "X-Forwarded-For": f"203.0.113.{n + 1}",
+    }
+
+
+def test_a_locked_account_stays_locked_for_every_host_and_client(proxied_web):
+    """Five failures lock an account, wherever they came from; after that no
+    Host and no client address gets one more guess, on the login page, the
+    admin's login or the API, and the right password opens nothing."""
+    web = proxied_web
+    UserFactory.create(email="locked@example.com")
+    for n in range(5):
+        web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": "locked@example.com", "password": f"wrong-Guess-{n}"},
+            elsewhere(n),
+        )
+
+    for n, guess in enumerate(["wrong-Guess-5"] * 5 + [PASSWORD] * 5, start=5):
+        headers = elsewhere(n)
+        page = web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": "locked@example.com", "password": guess},
+            headers,
+        )
+        assert page.status_code == HTTPStatus.OK, headers
+        assert "Too many failed login attempts" in page.text, headers
+
+        admin = requests.Session()
+        answer = web.submit(
+            admin,
+            "/admin/login/",
+            {"username": "locked@example.com", "password": guess},
+            headers,
+        )
+        assert answer.headers["Location"].startswith(LOGIN), headers
+        assert "sessionid" not in admin.cookies, headers
+
+        api = requests.post(
+            f"{web.url}{APP}/auth/login",
+            json={"email": "locked@example.com", "password": guess},
+            headers=headers,
+            timeout=30,
+        )
+        assert api.status_code == HTTPStatus.BAD_REQUEST, headers
+        assert api.json()["errors"][0]["code"] == "too_many_login_attempts"
+
+
+def test_failures_spelled_another_way_count_against_the_same_account(proxied_web):
+    web = proxied_web
+    UserFactory.create(email="spelled@example.com")
+    for n, spelling in enumerate(
+        ["SPELLED@example.com", "ｓｐｅｌｌｅｄ@example.com", "spelled@EXAMPLE.COM."]
+        + ["spelled@example.com"] * 2
+    ):
+        web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": spelling, "password": f"wrong-Guess-{n}"},
+            elsewhere(n),
+        )
+
+    locked = web.submit(
+        requests.Session(),
+        LOGIN,
+        {"login": "spelled@example.com", "password": PASSWORD},
+        elsewhere(9),
+    )
+    assert "Too many failed login attempts" in locked.text
+
+
 # --- 6. Emailed links and the request's port ------------------------------------
 
 
 def forged_reset(web: Web, email: str) -> None:
-    session = requests.Session()
-    token = web.csrf_token(session, "/accounts/password/reset/")
-    session.post(
-        f"{web.url}/accounts/password/reset/",
-        data={"csrfmiddlewaretoken": token, "email": email},
-        headers={"Host": "127.0.0.1:6666", "Referer": f"{web.url}/"},
-        allow_redirects=False,
-        timeout=30,
+    web.submit(
+        requests.Session(),
+        "/accounts/password/reset/",
+        {"email": email},
+        {"Host": "127.0.0.1:6666", "Referer": f"{web.url}/"},
     )
 
 
