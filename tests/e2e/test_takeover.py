@@ -6,6 +6,7 @@ and SMTP server.
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -489,42 +490,76 @@ def test_without_a_configured_origin_links_drop_the_requests_port(
 
 # --- 7. Deeply nested JSON ------------------------------------------------------
 
-JSON_ENDPOINTS = [
-    f"{APP}/auth/login",
-    f"{APP}/auth/signup",
-    f"{APP}/auth/password/request",
-    f"{APP}/tokens/refresh",
-    "/_allauth/browser/v1/account/email",
+# Operations whose contract defines a JSON body ...
+JSON_BODIES = [
+    ("post", f"{APP}/auth/login"),
+    ("post", f"{APP}/auth/signup"),
+    ("post", f"{APP}/auth/password/request"),
+    ("post", f"{APP}/tokens/refresh"),
+    ("post", "/_allauth/browser/v1/account/email"),
+]
+# ... and operations that define none, whose body allauth parses all the same.
+NO_BODIES = [
+    ("delete", f"{APP}/auth/session"),
+    ("post", f"{APP}/auth/code/resend"),
+    ("delete", f"{APP}/account/authenticators/totp"),
+    ("post", f"{APP}/account/authenticators/recovery-codes"),
+    ("delete", "/_allauth/browser/v1/auth/session"),
+    ("delete", "/api/me"),
+    ("post", "/api/token/refresh"),
 ]
 
 
-def post_json(web: Web, path: str, body: str) -> requests.Response:
-    """POST a raw JSON body as a client of `path` would, CSRF token included
+def send_json(web: Web, method: str, path: str, body: str) -> requests.Response:
+    """Send a raw JSON body as a client of `path` would, CSRF token included
     for the browser client."""
     session, headers = requests.Session(), {"Content-Type": "application/json"}
     if path.startswith("/_allauth/browser/"):
         session.get(f"{web.url}/_allauth/browser/v1/auth/session", timeout=30)
         headers["X-CSRFToken"] = session.cookies["csrftoken"]
-    return session.post(f"{web.url}{path}", data=body, headers=headers, timeout=30)
+    return session.request(
+        method, f"{web.url}{path}", data=body, headers=headers, timeout=30
+    )
 
 
-@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+def logged_errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.search(r"\bERROR\b", line)]
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_BODIES + NO_BODIES)
 @pytest.mark.parametrize("depth", [33, 100_000])
-def test_deeply_nested_json_is_a_400_in_allauths_shape(web, path, depth):
+def test_deeply_nested_json_is_a_400_in_allauths_shape(web, method, path, depth):
     log_before = len(web.log())
     body = '{"email": ' + "[" * depth + "]" * depth + "}"
 
-    response = post_json(web, path, body)
+    response = send_json(web, method, path, body)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"][0]["code"] == "too_deep"
-    assert "Traceback" not in web.log()[log_before:]
+    logged = web.log()[log_before:]
+    assert "Traceback" not in logged
+    assert logged_errors(logged) == []
+
+
+@pytest.mark.parametrize(("method", "path"), NO_BODIES)
+def test_a_body_where_none_is_defined_is_otherwise_left_to_the_operation(
+    web, method, path
+):
+    shallow = send_json(web, method, path, '{"ignored": [[["deep enough"]]]}')
+    garbage = send_json(web, method, path, "[[[not json")
+
+    # What each answers without a body: mostly, that nobody is signed in.
+    assert shallow.status_code == send_json(web, method, path, "").status_code
+    # The operation's own refusal, in allauth's shape: a 400 for JSON it
+    # cannot read, or whatever it answers before reading the body.
+    assert HTTPStatus.BAD_REQUEST <= garbage.status_code < 500
+    assert garbage.json()["status"] == garbage.status_code
 
 
 def test_json_nested_up_to_the_limit_reaches_validation(web):
     body = '{"email": ' + "[" * 31 + "]" * 31 + "}"
 
-    response = post_json(web, f"{APP}/auth/login", body)
+    response = send_json(web, "post", f"{APP}/auth/login", body)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"][0]["code"] == "invalid_type"
