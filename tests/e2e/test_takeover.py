@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from mail.models import OutgoingEmail
 from tests.support.factories import PASSWORD, UserFactory
@@ -101,6 +102,56 @@ def test_a_password_typed_before_the_owner_verified_never_opens_the_account(
     assert not signed_in(log_in(web, "victim@example.com", ATTACKER_PASSWORD))
     assert signed_in(log_in(web, "victim@example.com", CHOSEN_LATER))
     assert User.objects.count() == 1
+
+
+def already_exists_rows(email: str):
+    return OutgoingEmail.objects.filter(to=email, kind="account_already_exists")
+
+
+def test_a_signup_after_others_used_up_the_mails_is_still_answered_by_one(web, mailbox):
+    """Signups with the address, before the owner's, have had this period's
+    "account already exists" mail; the owner's signup is still answered by
+    one, sent after it, and its link is a way in."""
+    attacker, victim = requests.Session(), requests.Session()
+    for _ in range(4):
+        sign_up(web, attacker, "second.again@example.com", ATTACKER_PASSWORD)
+    mailbox.wait_for(2, to="second.again@example.com")  # verification, and one
+    signed_up_at = timezone.now()
+
+    answer = sign_up(web, victim, "second.again@example.com", VICTIM_PASSWORD)
+
+    assert answer.headers["Location"] == "/accounts/confirm-email/"
+    waiting = already_exists_rows("second.again@example.com").filter(
+        status=OutgoingEmail.Status.PENDING, created_at__gte=signed_up_at
+    )
+    assert waiting.exists()
+    # The period ends: the held-back mail falls due, and the worker sends it.
+    arrived = len(mailbox.to("second.again@example.com"))
+    now = timezone.now()
+    waiting.update(created_at=now, next_attempt_at=now)
+    mails = mailbox.wait_for(arrived + 1, to="second.again@example.com")
+    link = link_in(mails[-1].text, "/accounts/confirm-email/")
+
+    response = confirm(web, victim, link)
+    choose_password(web, victim, response, CHOSEN_LATER)
+    assert signed_in(log_in(web, "second.again@example.com", CHOSEN_LATER))
+    assert not signed_in(log_in(web, "second.again@example.com", ATTACKER_PASSWORD))
+
+
+def test_a_flood_of_signups_with_a_taken_address_mails_once_a_period(web, mailbox):
+    UserFactory.create(email="flooded@example.com")
+    for _ in range(12):
+        sign_up(web, requests.Session(), "flooded@example.com", ATTACKER_PASSWORD)
+
+    # Rows are written in the requests, so they are final now: one a period
+    # (20 minutes of the clock), the current one's sent at once, and at most
+    # one held back for the next.
+    period = 20 * 60
+    rows = already_exists_rows("flooded@example.com")
+    periods = [int(row.created_at.timestamp() // period) for row in rows]
+    assert len(periods) == len(set(periods))
+    assert 1 <= len(periods) <= 3
+    assert rows.filter(created_at__gt=timezone.now()).count() <= 1
 
 
 def test_the_attackers_own_verification_link_opened_by_the_owner_drops_their_password(
@@ -318,9 +369,9 @@ def test_twelve_spellings_of_one_address_stay_under_its_mail_cap(web, mailbox):
     for spelling in spellings:
         sign_up(web, requests.Session(), spelling, ATTACKER_PASSWORD)
 
-    # One verification, and "already exists" up to its cap of 3 an hour
-    # (identical ones within a second are one outbox row). Rows are written
-    # in the requests, so their count is final now.
+    # One verification, and "already exists" once a period: this one's, and
+    # one held back for the next (or, across a period's end, the next one's
+    # too). Rows are written in the requests, so their count is final now.
     rows = OutgoingEmail.objects.filter(to=f"{local}@example.com")
     assert rows.filter(kind="verification").count() == 1
     assert 1 <= rows.filter(kind="account_already_exists").count() <= 3
