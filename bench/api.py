@@ -18,75 +18,31 @@ A program, not a test: it measures and prints.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import multiprocessing
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from common import fresh_database, percentile
+from common import fresh_database, percentile, post_json, throughput
 
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.processes import RedisServer, Web, service_env
 
 
-def hammer(port: int, path: str, headers: dict, seconds: float, counts) -> None:
-    """One client process: sequential requests until time is up."""
-    done = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 200, (path, response.status)
-        connection.close()
-        done += 1
-    counts.put(done)
-
-
-def throughput(
-    port: int, path: str, headers: dict, seconds: float, clients: int
-) -> float:
-    counts: multiprocessing.Queue[int] = multiprocessing.Queue()
-    workers = [
-        multiprocessing.Process(
-            target=hammer, args=(port, path, headers, seconds, counts)
-        )
-        for _ in range(clients)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return sum(counts.get() for _ in workers) / seconds
-
-
 def session_cookie(user) -> dict:
-    """A signed-in browser's cookie, made the way Django's login makes it."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    """A signed-in browser's cookie, made the way Django's login makes it:
+    in the service's session store, by its one authentication backend."""
+    from importlib import import_module
 
-    session = SessionStore()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return {"Cookie": f"sessionid={session.session_key}"}
-
-
-def post_json(port: int, path: str, body: dict) -> dict:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request(
-        "POST",
-        path,
-        body=json.dumps(body),
-        headers={"Content-Type": "application/json"},
-    )
-    response = connection.getresponse()
-    return json.loads(response.read())
 
 
 def main() -> None:
@@ -116,19 +72,31 @@ def main() -> None:
             assert "meta" in login, login
             login = login["meta"]
             contenders = {
-                "GET /healthz (no auth, no database)": ("/healthz", {}),
-                "GET / (session cookie, template)": ("/", session_cookie(user)),
-                "GET /api/me (session cookie)": ("/api/me", session_cookie(user)),
+                "GET /healthz (no auth, no database)": ("GET", "/healthz", {}, None),
+                "GET / (session cookie, template)": (
+                    "GET",
+                    "/",
+                    session_cookie(user),
+                    None,
+                ),
+                "GET /api/me (session cookie)": (
+                    "GET",
+                    "/api/me",
+                    session_cookie(user),
+                    None,
+                ),
                 "GET /api/me (JWT)": (
+                    "GET",
                     "/api/me",
                     {"Authorization": f"Bearer {login['access_token']}"},
+                    None,
                 ),
             }
             rates: dict[str, list[float]] = {label: [] for label in contenders}
             for _ in range(args.rounds):
-                for label, (path, headers) in contenders.items():
+                for label, request in contenders.items():
                     rates[label].append(
-                        throughput(web.port, path, headers, args.seconds, args.clients)
+                        throughput(web.port, request, args.seconds, args.clients)
                     )
 
             latencies = []

@@ -8,8 +8,12 @@ anyone's real data.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import http.client
 import ipaddress
+import json
 import logging
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -44,10 +48,11 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from tests.support.processes import Beat, Web, Worker, service_env
+from tests.support.processes import Beat, Process, Web, Worker, service_env
+from tests.support.smtp import Mailbox
 
 if TYPE_CHECKING:
-    from tests.support.smtp import Mailbox
+    from collections.abc import Iterator
 
 PASSWORD = "bench-Password-for-signups-1"
 
@@ -57,23 +62,36 @@ class Service:
     (concurrency 1), beat, and a private Redis, mailing `mailbox`."""
 
     def __init__(self, log_dir: Path, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
+        self.processes: list[Process] = []
         self.redis = RedisServer(log_dir).start()
         self.env = service_env(
             REDIS_URL=self.redis.url(0),
             CELERY_BROKER_URL=self.redis.url(1),
             CELERY_TASK_DEFAULT_QUEUE="bench",
             EMAIL_URL=f"smtp://127.0.0.1:{mailbox.port}",
-            DJANGO_LOG_LEVEL="WARNING",
             # Each signup comes from its own client address (through one
             # trusted proxy), so allauth's per-client signup limit stays on
             # without throttling the benchmark.
             DJANGO_TRUSTED_PROXY_COUNT="1",
         )
         self.log_dir = log_dir
-        self.web = Web(log_dir, self.env).start()
-        self.beat = Beat(log_dir, self.env).start()
-        self.worker = Worker(log_dir, self.env, "--concurrency", "1").start()
+        # The web server logs only what goes wrong, so the timings hold no
+        # logging; worker and beat log at INFO, where they say they are up.
+        try:
+            self.web = self._start(
+                Web(log_dir, {**self.env, "DJANGO_LOG_LEVEL": "WARNING"})
+            )
+            self.beat = self._start(Beat(log_dir, self.env))
+            self.worker = self._start(Worker(log_dir, self.env, "--concurrency", "1"))
+        except BaseException:
+            self.stop()  # what did start, before the error goes on
+            raise
         self.clients = 0
+
+    def _start[P: Process](self, process: P) -> P:
+        self.processes.append(process)
+        return process.start()
 
     def client(self) -> requests.Session:
         """A new browser, from a client address of its own (through the one
@@ -111,9 +129,83 @@ class Service:
         return elapsed
 
     def stop(self) -> None:
-        for process in (self.worker, self.beat, self.web):
+        for process in reversed(self.processes):
             process.stop()
         self.redis.kill()
+
+
+@contextlib.contextmanager
+def running_service() -> Iterator[Service]:
+    """The service, mailing an SMTP server of its own (`service.mailbox`);
+    all of it stopped on the way out, after a failed start too."""
+    mailbox = Mailbox()
+    mailbox.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            service = Service(Path(folder), mailbox)
+            try:
+                yield service
+            finally:
+                service.stop()
+    finally:
+        mailbox.stop()
+
+
+# One request for `throughput`: method, path, headers, body.
+Request = tuple[str, str, dict[str, str], str | None]
+
+
+def hammer(port: int, request: Request, seconds: float, offset: int, counts) -> None:
+    """One client process: sequential requests until time is up, each on a
+    new connection and from its own address (X-Forwarded-For, for a server
+    behind one trusted proxy), so allauth's per-client limits never throttle
+    a run. Puts how many it made on `counts`."""
+    method, path, headers, body = request
+    done = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        forwarded = str(ipaddress.IPv4Address("10.0.0.0") + offset + done)
+        connection.request(
+            method, path, body=body, headers={**headers, "X-Forwarded-For": forwarded}
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, (path, response.status)
+        connection.close()
+        done += 1
+    counts.put(done)
+
+
+def throughput(port: int, request: Request, seconds: float, clients: int) -> float:
+    """Requests a second that `clients` processes get answered, together."""
+    counts: multiprocessing.Queue[int] = multiprocessing.Queue()
+    processes = [
+        multiprocessing.Process(
+            target=hammer, args=(port, request, seconds, n * 100_000, counts)
+        )
+        for n in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    if any(process.exitcode for process in processes):
+        msg = "a client process failed (its traceback is above)"
+        raise SystemExit(msg)
+    return sum(counts.get() for _ in processes) / seconds
+
+
+def post_json(port: int, path: str, body: dict) -> dict:
+    """POST `body` as JSON, from one fixed client address; the answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(
+        "POST",
+        path,
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": "10.255.0.1"},
+    )
+    return json.loads(connection.getresponse().read())
 
 
 def fresh_database() -> None:

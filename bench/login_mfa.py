@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
-from pathlib import Path
 
 import pyotp
-from common import PASSWORD, Service, fresh_database, percentile
+from common import PASSWORD, fresh_database, percentile, running_service
 
 from tests.support.factories import UserFactory, give_totp
-from tests.support.smtp import Mailbox
 
 
 def ms(samples: list[float]) -> str:
@@ -49,39 +46,32 @@ def main() -> None:
         give_totp(UserFactory.create(email=f"totp{n}@bench.example", password=PASSWORD))
         for n in range(total)
     ]
-    mailbox = Mailbox()
-    mailbox.start()
     password_only, password_step, code_step = [], [], []
-    with tempfile.TemporaryDirectory() as folder:
-        service = Service(Path(folder), mailbox)
-        try:
-            for n in range(total):  # interleaved, so both see the same machine
-                one, response = service.post_form(
-                    service.client(),
-                    "/accounts/login/",
-                    {"login": plain[n].email, "password": PASSWORD},
-                )
-                assert response.headers["Location"] == "/", response.status_code
-                browser = service.client()
-                first, response = service.post_form(
-                    browser,
-                    "/accounts/login/",
-                    {"login": f"totp{n}@bench.example", "password": PASSWORD},
-                )
-                assert response.headers["Location"] == "/accounts/2fa/authenticate/"
-                second, response = service.post_form(
-                    browser,
-                    "/accounts/2fa/authenticate/",
-                    {"code": pyotp.TOTP(secrets[n]).now()},
-                )
-                assert response.headers["Location"] == "/", response.status_code
-                if n >= args.warmup:
-                    password_only.append(one)
-                    password_step.append(first)
-                    code_step.append(second)
-        finally:
-            service.stop()
-            mailbox.stop()
+    with running_service() as service:
+        for n in range(total):  # interleaved, so both see the same machine
+            one, response = service.post_form(
+                service.client(),
+                "/accounts/login/",
+                {"login": plain[n].email, "password": PASSWORD},
+            )
+            assert response.headers["Location"] == "/", response.status_code
+            browser = service.client()
+            first, response = service.post_form(
+                browser,
+                "/accounts/login/",
+                {"login": f"totp{n}@bench.example", "password": PASSWORD},
+            )
+            assert response.headers["Location"] == "/accounts/2fa/authenticate/"
+            second, response = service.post_form(
+                browser,
+                "/accounts/2fa/authenticate/",
+                {"code": pyotp.TOTP(secrets[n]).now()},
+            )
+            assert response.headers["Location"] == "/", response.status_code
+            if n >= args.warmup:
+                password_only.append(one)
+                password_step.append(first)
+                code_step.append(second)
 
     both = [a + b for a, b in zip(password_step, code_step, strict=True)]
     print(f"\nWeb login POSTs ({args.rounds} interleaved rounds, ms)")

@@ -20,15 +20,12 @@ hashes a password). The figure is the median of the rounds' ratios
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import multiprocessing
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from common import ROOT, fresh_database
+from common import ROOT, fresh_database, post_json, throughput
 
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.processes import RedisServer, Web, service_env
@@ -36,52 +33,16 @@ from tests.support.processes import RedisServer, Web, service_env
 GUNICORN_CONF = str(ROOT / "deploy" / "gunicorn.conf.py")
 
 
-def hammer(port, request, seconds, offset, counts) -> None:
-    """One client process: sequential requests until time is up. Each
-    request comes from its own address (through one trusted proxy), so
-    allauth's per-client login limit never throttles the run."""
-    method, path, headers, body = request
-    done = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        address = offset + done
-        forwarded = f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}"
-        connection.request(
-            method, path, body=body, headers={**headers, "X-Forwarded-For": forwarded}
-        )
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 200, (path, response.status)
-        connection.close()
-        done += 1
-    counts.put(done)
-
-
-def throughput(port, request, seconds: float, clients: int) -> float:
-    counts: multiprocessing.Queue[int] = multiprocessing.Queue()
-    processes = [
-        multiprocessing.Process(
-            target=hammer, args=(port, request, seconds, n * 100_000, counts)
-        )
-        for n in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
-    return sum(counts.get() for _ in processes) / seconds
+def shipped_gunicorn(folder: Path, **env: str) -> Web:
+    """gunicorn with the shipped configuration, on the service's `env`."""
+    return Web(folder, service_env(**env), "-c", GUNICORN_CONF).start()
 
 
 def access_token(port: int, email: str) -> str:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(
-        "POST",
-        "/_allauth/app/v1/auth/login",
-        body=json.dumps({"email": email, "password": PASSWORD}),
-        headers={"Content-Type": "application/json", "X-Forwarded-For": "10.255.0.1"},
+    login = post_json(
+        port, "/_allauth/app/v1/auth/login", {"email": email, "password": PASSWORD}
     )
-    return json.loads(connection.getresponse().read())["meta"]["access_token"]
+    return login["meta"]["access_token"]
 
 
 def main() -> None:
@@ -103,27 +64,20 @@ def main() -> None:
             "DJANGO_TRUSTED_PROXY_COUNT": "1",
             "GUNICORN_WORKERS": "2",
         }
+
         servers = {
-            "with": Web(
+            "with": shipped_gunicorn(
                 Path(folder),
-                service_env(
-                    **common_env,
-                    DJANGO_LOG_FORMAT="json",
-                    PROMETHEUS_MULTIPROC_DIR=str(Path(folder) / "metrics"),
-                ),
-                "-c",
-                GUNICORN_CONF,
-            ).start(),
-            "without": Web(
+                **common_env,
+                DJANGO_LOG_FORMAT="json",
+                PROMETHEUS_MULTIPROC_DIR=str(Path(folder) / "metrics"),
+            ),
+            "without": shipped_gunicorn(
                 Path(folder),
-                service_env(
-                    **common_env,
-                    DJANGO_SETTINGS_MODULE="bench.bare_settings",
-                    PROMETHEUS_MULTIPROC_DIR=str(Path(folder) / "unused-metrics"),
-                ),
-                "-c",
-                GUNICORN_CONF,
-            ).start(),
+                **common_env,
+                DJANGO_SETTINGS_MODULE="bench.bare_settings",
+                PROMETHEUS_MULTIPROC_DIR=str(Path(folder) / "unused-metrics"),
+            ),
         }
         try:
             login_body = json.dumps({"email": user.email, "password": PASSWORD})

@@ -21,21 +21,23 @@ import argparse
 import os
 import re
 import statistics
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Slower sweeps than the tests' 1 s, nearer production's 30 s; set before
 # Django reads its settings.
 os.environ.setdefault("OUTBOX_SWEEP_INTERVAL", "5")
 
-from common import Service, fresh_database, percentile
+from common import Service, fresh_database, percentile, running_service
 from django.utils import timezone
 
 from mail.models import OutgoingEmail
 from tests.support.processes import wait_until
-from tests.support.smtp import Mailbox
+
+if TYPE_CHECKING:
+    from tests.support.smtp import Mailbox
 
 
 def signup_latency(service: Service, mailbox: Mailbox, rounds: int) -> None:
@@ -126,6 +128,7 @@ def drain(service: Service, mailbox: Mailbox, count: int) -> None:
         batch_size=2000,
     )
     service.worker.start()
+    assert service.worker.process is not None
     pid = service.worker.process.pid
     idle = rss_kib(pid)
     peak = idle
@@ -156,17 +159,10 @@ def main() -> None:
     args = parser.parse_args()
 
     fresh_database()
-    mailbox = Mailbox()
-    mailbox.start()
-    with tempfile.TemporaryDirectory() as folder:
-        service = Service(Path(folder), mailbox)
-        try:
-            signup_latency(service, mailbox, args.rounds)
-            time_to_inbox(service, mailbox, args.inbox)
-            drain(service, mailbox, args.backlog)
-        finally:
-            service.stop()
-            mailbox.stop()
+    with running_service() as service:
+        signup_latency(service, service.mailbox, args.rounds)
+        time_to_inbox(service, service.mailbox, args.inbox)
+        drain(service, service.mailbox, args.backlog)
 
 
 if __name__ == "__main__":

@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
-from pathlib import Path
 
-from common import Service, fresh_database, percentile
+from common import fresh_database, percentile, running_service
 
 from tests.support.factories import UserFactory
-from tests.support.smtp import Mailbox
 
 
 def main() -> None:
@@ -34,23 +31,16 @@ def main() -> None:
     total = args.samples + args.warmup
     for n in range(total):
         UserFactory.create(email=f"taken{n}@bench.example", verified=n % 2 == 0)
-    mailbox = Mailbox()
-    mailbox.start()
     fresh, taken = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        service = Service(Path(folder), mailbox)
-        try:
-            for n in range(total):  # interleaved, so both see the same machine
-                pair = (
-                    service.signup(f"fresh{n}@bench.example"),
-                    service.signup(f"taken{n}@bench.example"),
-                )
-                if n >= args.warmup:
-                    fresh.append(pair[0])
-                    taken.append(pair[1])
-        finally:
-            service.stop()
-            mailbox.stop()
+    with running_service() as service:
+        for n in range(total):  # interleaved, so both see the same machine
+            pair = (
+                service.signup(f"fresh{n}@bench.example"),
+                service.signup(f"taken{n}@bench.example"),
+            )
+            if n >= args.warmup:
+                fresh.append(pair[0])
+                taken.append(pair[1])
 
     print(f"\nSignup POST latency ({args.samples} interleaved pairs, ms)")
     print(f"   {'':<16} {'median':>8} {'p10':>8} {'p90':>8}")

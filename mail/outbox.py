@@ -30,7 +30,7 @@ import random
 import smtplib
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -77,10 +77,11 @@ BROKER_RETRY_AFTER = 5.0
 SEND_TASK = "mail.tasks.send_outgoing_email"
 
 
-def idempotency_key(kind: str, to: str, subject: str, text: str, html: str) -> str:
-    window = int(time.time() // DEDUPE_WINDOW)
-    content = "\0".join([kind, to, subject, text, html, str(window)])
-    return hashlib.sha256(content.encode()).hexdigest()
+def idempotency_key(kind: str, to: str, *identity: str) -> str:
+    """What makes a message the same as another: its kind, its recipient and
+    `identity` (its content and the DEDUPE_WINDOW it falls in, unless the
+    sender names it)."""
+    return hashlib.sha256("\0".join([kind, to, *identity]).encode()).hexdigest()
 
 
 def html_part(message: EmailMessage) -> str:
@@ -90,28 +91,48 @@ def html_part(message: EmailMessage) -> str:
     return ""
 
 
-def enqueue(message: EmailMessage, *, kind: str) -> None:
-    """Store a rendered message in the caller's transaction; send it after commit."""
+def enqueue(
+    message: EmailMessage,
+    *,
+    kind: str,
+    key: str | None = None,
+    send_at: datetime | None = None,
+) -> bool:
+    """Store a rendered message in the caller's transaction; send it after
+    commit. Whether it was stored: a message already queued is not.
+
+    A message is already queued when one of its kind to its recipient has its
+    `key`, or, without a key, its content within DEDUPE_WINDOW. `send_at`
+    holds it back until then: the row counts as written at that time, so
+    nothing waits on it before (the backlog, /readyz), and the sweeper sends
+    it once it is due.
+    """
     (to,) = message.to
     subject, text, html = str(message.subject), str(message.body), html_part(message)
-    now = timezone.now()
+    identity = (
+        [key]
+        if key is not None
+        else [subject, text, html, str(int(time.time() // DEDUPE_WINDOW))]
+    )
+    written = max(timezone.now(), send_at) if send_at else timezone.now()
     pk = insert_unless_queued(
         OutgoingEmail(
-            idempotency_key=idempotency_key(kind, to, subject, text, html),
+            idempotency_key=idempotency_key(kind, to, *identity),
             to=to,
             subject=subject,
             body_text=text,
             body_html=html,
             kind=kind,
             request_id=request_id.current.get(),
-            created_at=now,
+            created_at=written,
             # The fast path has one sweep interval to send it; then the
             # sweeper treats it as due.
-            next_attempt_at=now + timedelta(seconds=app_settings.SWEEP_INTERVAL),
+            next_attempt_at=written + timedelta(seconds=app_settings.SWEEP_INTERVAL),
         )
     )
-    if pk is not None:
+    if pk is not None and send_at is None:
         transaction.on_commit(partial(_publish, pk))
+    return pk is not None
 
 
 def insert_unless_queued(row: OutgoingEmail) -> int | None:
@@ -414,15 +435,21 @@ def purge_sent(
     return deleted
 
 
+def _waiting(now: datetime) -> dict:
+    """How many rows wait to be sent, and when the oldest was written; rows
+    held back for later (`enqueue`'s send_at) wait from then on. One query
+    on the (status, created_at) index."""
+    return OutgoingEmail.objects.filter(
+        status=Status.PENDING, created_at__lte=now
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
+
+
 def backlog() -> tuple[int, float | None]:
-    """How many rows wait to be sent, and the age in seconds of the oldest;
-    one query on the (status, created_at) index."""
-    waiting = OutgoingEmail.objects.filter(status=Status.PENDING).aggregate(
-        count=Count("pk"), oldest=Min("created_at")
-    )
+    """How many rows wait to be sent, and the age in seconds of the oldest."""
+    now = timezone.now()
+    waiting = _waiting(now)
     oldest = waiting["oldest"]
-    age = (timezone.now() - oldest).total_seconds() if oldest else None
-    return waiting["count"], age
+    return waiting["count"], (now - oldest).total_seconds() if oldest else None
 
 
 def health() -> dict:
@@ -431,10 +458,9 @@ def health() -> dict:
     counts.update(
         OutgoingEmail.objects.values_list("status").annotate(n=Count("pk")).order_by()
     )
-    oldest = OutgoingEmail.objects.filter(status=Status.PENDING).aggregate(
-        oldest=Min("created_at")
-    )["oldest"]
+    now = timezone.now()
+    oldest = _waiting(now)["oldest"]
     return {
         "counts": counts,
-        "oldest_pending_age": (timezone.now() - oldest) if oldest else None,
+        "oldest_pending_age": (now - oldest) if oldest else None,
     }

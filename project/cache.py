@@ -48,35 +48,32 @@ class FailoverRedisCache(RedisCache):
                 )
         return getattr(self._fallback, method)(*args, **kwargs)
 
-    def add(self, *args, **kwargs):
-        return self._call("add", *args, **kwargs)
 
-    def get(self, *args, **kwargs):
-        return self._call("get", *args, **kwargs)
+def _on_redis_or_fallback(operation: str):
+    """The cache method `operation`, on Redis, or on the fallback while Redis
+    is down."""
 
-    def set(self, *args, **kwargs):
-        return self._call("set", *args, **kwargs)
+    def method(self: FailoverRedisCache, *args, **kwargs):
+        return self._call(operation, *args, **kwargs)
 
-    def touch(self, *args, **kwargs):
-        return self._call("touch", *args, **kwargs)
+    method.__name__ = method.__qualname__ = operation
+    return method
 
-    def delete(self, *args, **kwargs):
-        return self._call("delete", *args, **kwargs)
 
-    def get_many(self, *args, **kwargs):
-        return self._call("get_many", *args, **kwargs)
-
-    def has_key(self, *args, **kwargs):
-        return self._call("has_key", *args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        return self._call("incr", *args, **kwargs)
-
-    def set_many(self, *args, **kwargs):
-        return self._call("set_many", *args, **kwargs)
-
-    def delete_many(self, *args, **kwargs):
-        return self._call("delete_many", *args, **kwargs)
-
-    def clear(self):
-        return self._call("clear")
+# Every operation RedisCache implements; the rest of Django's cache API
+# (get_or_set, decr, ...) is built on these.
+OPERATIONS = (
+    "add",
+    "get",
+    "set",
+    "touch",
+    "delete",
+    "get_many",
+    "has_key",
+    "incr",
+    "set_many",
+    "delete_many",
+    "clear",
+)
+for _operation in OPERATIONS:
+    setattr(FailoverRedisCache, _operation, _on_redis_or_fallback(_operation))

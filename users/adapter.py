@@ -1,14 +1,17 @@
 """The allauth account adapter: the one seam for our account behaviour.
 
 Beside rendering every email into the outbox, it canonicalises and locks
-addresses while a signup checks them, answers a signup with a taken address
-as a fresh one, limits verification mails per account and address, and
-records what users/verification.py needs to keep an account with whoever
-holds its mailbox.
+addresses while a signup checks them, counts failed logins per canonical
+address, answers a signup with a taken address as a fresh one, limits
+verification mails per account and address, and records what
+users/verification.py needs to keep an account with whoever holds its
+mailbox.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -30,11 +33,12 @@ from django.utils.translation import gettext as _
 
 from mail import outbox
 from users import emails, verification
-from users.addresses import canonical_email
+from users.addresses import canonical_email, stored_spelling
 from users.models import User
 from users.ownership import owner_of
 
 if TYPE_CHECKING:
+    from django.core.mail import EmailMessage
     from django.http import HttpRequest
 
 MAX_EMAIL_LENGTH = cast("int", User._meta.get_field("email").max_length)
@@ -85,7 +89,11 @@ class AccountAdapter(DefaultAccountAdapter):
             language = emails.language_for(email)
         with translation.override(language):
             message = self.render_mail(template_prefix, email, ctx)
-        outbox.enqueue(message, kind=emails.kind_of(template_prefix))
+        kind = emails.kind_of(template_prefix)
+        if kind == emails.Kind.ACCOUNT_ALREADY_EXISTS:
+            queue_once_a_period(message, kind)
+        else:
+            outbox.enqueue(message, kind=kind)
 
     def render_mail(self, template_prefix, email, context, headers=None):
         message = super().render_mail(template_prefix, email, context, headers)
@@ -107,6 +115,23 @@ class AccountAdapter(DefaultAccountAdapter):
         user.password_unproven = False
         super().set_password(user, password)
 
+    # --- Failed logins ------------------------------------------------------
+
+    def _get_login_attempts_cache_key(self, request, **credentials: Any) -> str:
+        """The account whose failed logins count: the canonical address alone.
+
+        allauth prefixes the address with the current site's domain, which,
+        without django.contrib.sites, is the request's Host header: every
+        port ALLOWED_HOSTS lets through would start a fresh count, and so
+        would every other spelling of the address. allauth builds the key of
+        the "login_failed" limit here, and clears it (after a password reset)
+        with the same key.
+        """
+        # A login that is no address at all still counts, lowercased.
+        return stored_spelling(
+            credentials.get("email") or credentials.get("username") or ""
+        )
+
     # --- A signup with a taken address --------------------------------------
 
     def send_account_already_exists_mail(self, email: str) -> None:
@@ -114,13 +139,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
         When that account was never verified, the mail carries a verification
         link: whoever holds the mailbox confirms it and chooses the password,
-        and the password typed at the first signup stops working. The mail
-        has a rate limit of its own, so a verification mail sent moments
-        before never swallows it.
+        and the password typed at the first signup stops working. Every such
+        signup is answered by a mail sent after it, at most one a period
+        (`queue_once_a_period`), apart from the verification mails' limit.
         """
         request = allauth_context.request
-        if not ratelimit.consume(request, action="account_already_exists", key=email):
-            return
         owner = owner_of(email)
         context = {
             "signup_url": flows.signup.get_signup_url(request),
@@ -202,6 +225,28 @@ class AccountAdapter(DefaultAccountAdapter):
             "account_reset_password_from_key",
             kwargs={"uidb36": user_pk_to_url_str(user), "key": token},
         )
+
+
+# At most one "account already exists" mail goes to an address in each of
+# these periods (of the clock: three an hour).
+ALREADY_EXISTS_PERIOD = 20 * 60
+
+
+def queue_once_a_period(message: EmailMessage, kind: str) -> None:
+    """Queue `message` so that its recipient gets one in this period, or else
+    one at the start of the next, and never more than one a period.
+
+    A signup with a taken address must always be answered by a way in, even
+    when someone else's signups with that address came first; and those
+    signups must not flood the mailbox. So the first signup of a period is
+    mailed at once; the next ones share one mail, held back until the next
+    period begins, which is still sent after each of them.
+    """
+    period = int(time.time() // ALREADY_EXISTS_PERIOD)
+    if outbox.enqueue(message, kind=kind, key=str(period)):
+        return
+    start = datetime.fromtimestamp((period + 1) * ALREADY_EXISTS_PERIOD, tz=UTC)
+    outbox.enqueue(message, kind=kind, key=str(period + 1), send_at=start)
 
 
 def _unverified_signup_address(user: User, email: str) -> EmailAddress | None:

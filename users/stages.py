@@ -27,7 +27,7 @@ class EmailVerificationStage(stages.EmailVerificationStage):
     allauth sends the "account already exists" mail only when its one-per-
     three-minutes verification limit allows, so the owner of an address that
     was just signed up with never learns of the second signup. Here it goes
-    out under a limit of its own (`AccountAdapter.send_account_already_exists_mail`),
+    out under a rule of its own (`AccountAdapter.send_account_already_exists_mail`),
     after the same password hash a new account costs, so neither the mail
     nor the response time tells the two apart.
     """

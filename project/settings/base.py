@@ -211,12 +211,11 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
     # allauth's cooldown on verification mails counts per address alone, and
-    # also swallows the "account already exists" mail: off, in favour of ...
+    # also swallows the "account already exists" mail: off, in favour of
+    # ours, per account and address (users/adapter.py; "someone signed up
+    # with your address" has a rule of its own there, not a rate limit).
     "confirm_email": "",
-    # ... ours: verification links per account and address (users/adapter.py),
     "verification_email": "1/3m/key",
-    # ... and "someone signed up with your address", under a limit of its own.
-    "account_already_exists": "3/h/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
 # Second factors and passkeys (allauth.mfa)

@@ -475,6 +475,23 @@ def test_malformed_bodies_get_a_400_in_allauths_error_shape(
 
 
 @pytest.mark.django_db
+def test_a_multipart_body_that_passed_the_csrf_check_is_a_400_not_json(user):
+    """Django's CSRF check reads a multipart body's fields from the stream,
+    after which its raw bytes are gone: allauth, reading them, would 500."""
+    client = Client(enforce_csrf_checks=True)
+    call(client, "get", f"{BROWSER}/auth/session")  # sets the CSRF cookie
+    csrf = client.cookies["csrftoken"].value
+
+    response = client.post(
+        f"{BROWSER}/auth/login",
+        {"csrfmiddlewaretoken": csrf, "email": user.email, "password": PASSWORD},
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["errors"][0]["code"] == "invalid_json"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "data",
     [

@@ -136,17 +136,6 @@ def json_service(artifacts, tmp_path, smtp_server, mailbox, no_session_worker):
         process.stop()
 
 
-def form(web: Web, session: requests.Session, path: str, data: dict, **headers):
-    token = web.csrf_token(session, path)
-    return session.post(
-        f"{web.url}{path}",
-        data={"csrfmiddlewaretoken": token, **data},
-        headers=headers,
-        allow_redirects=False,
-        timeout=30,
-    )
-
-
 def test_every_process_logs_json_and_an_email_keeps_its_request_id(
     json_service, mailbox
 ):
@@ -154,33 +143,30 @@ def test_every_process_logs_json_and_an_email_keeps_its_request_id(
     secrets = {PASSWORD, NEW_PASSWORD}
     browser = requests.Session()
 
-    signed_up = form(
-        web,
+    signed_up = web.submit(
         browser,
         "/accounts/signup/",
         {"email": "traced@example.com", "password1": PASSWORD, "password2": PASSWORD},
-        **{"X-Request-ID": "signup-7f3a"},
+        {"X-Request-ID": "signup-7f3a"},
     )
     assert signed_up.status_code == HTTPStatus.FOUND
     assert signed_up.headers["X-Request-ID"] == "signup-7f3a"
     (verification,) = mailbox.wait_for(to="traced@example.com")
     confirm = link_in(verification.text, "/accounts/confirm-email/")
     secrets.add(confirm.rstrip("/").rsplit("/", 1)[-1])
-    form(web, browser, confirm.removeprefix(web.url), {})
+    web.submit(browser, confirm.removeprefix(web.url), {})
     browser.post(f"{web.url}/accounts/logout/", timeout=30)
-    form(web, browser, "/accounts/password/reset/", {"email": "traced@example.com"})
+    web.submit(browser, "/accounts/password/reset/", {"email": "traced@example.com"})
     reset_mail = mailbox.wait_for(2, to="traced@example.com")[-1]
     reset = link_in(reset_mail.text, "/accounts/password/reset/key/")
     secrets.add(reset.rstrip("/").rsplit("/", 1)[-1])
     new_form = browser.get(reset, allow_redirects=False, timeout=30)
-    form(
-        web,
+    web.submit(
         browser,
         new_form.headers["Location"],
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
-    login = form(
-        web,
+    login = web.submit(
         browser,
         "/accounts/login/",
         {"login": "traced@example.com", "password": NEW_PASSWORD},

@@ -6,18 +6,24 @@ and SMTP server.
 from __future__ import annotations
 
 import json
+import re
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from mail.models import OutgoingEmail
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.flows import found, link_in
 from tests.support.processes import Web, service_env
 from users.models import User
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -96,6 +102,56 @@ def test_a_password_typed_before_the_owner_verified_never_opens_the_account(
     assert not signed_in(log_in(web, "victim@example.com", ATTACKER_PASSWORD))
     assert signed_in(log_in(web, "victim@example.com", CHOSEN_LATER))
     assert User.objects.count() == 1
+
+
+def already_exists_rows(email: str):
+    return OutgoingEmail.objects.filter(to=email, kind="account_already_exists")
+
+
+def test_a_signup_after_others_used_up_the_mails_is_still_answered_by_one(web, mailbox):
+    """Signups with the address, before the owner's, have had this period's
+    "account already exists" mail; the owner's signup is still answered by
+    one, sent after it, and its link is a way in."""
+    attacker, victim = requests.Session(), requests.Session()
+    for _ in range(4):
+        sign_up(web, attacker, "second.again@example.com", ATTACKER_PASSWORD)
+    mailbox.wait_for(2, to="second.again@example.com")  # verification, and one
+    signed_up_at = timezone.now()
+
+    answer = sign_up(web, victim, "second.again@example.com", VICTIM_PASSWORD)
+
+    assert answer.headers["Location"] == "/accounts/confirm-email/"
+    waiting = already_exists_rows("second.again@example.com").filter(
+        status=OutgoingEmail.Status.PENDING, created_at__gte=signed_up_at
+    )
+    assert waiting.exists()
+    # The period ends: the held-back mail falls due, and the worker sends it.
+    arrived = len(mailbox.to("second.again@example.com"))
+    now = timezone.now()
+    waiting.update(created_at=now, next_attempt_at=now)
+    mails = mailbox.wait_for(arrived + 1, to="second.again@example.com")
+    link = link_in(mails[-1].text, "/accounts/confirm-email/")
+
+    response = confirm(web, victim, link)
+    choose_password(web, victim, response, CHOSEN_LATER)
+    assert signed_in(log_in(web, "second.again@example.com", CHOSEN_LATER))
+    assert not signed_in(log_in(web, "second.again@example.com", ATTACKER_PASSWORD))
+
+
+def test_a_flood_of_signups_with_a_taken_address_mails_once_a_period(web, mailbox):
+    UserFactory.create(email="flooded@example.com")
+    for _ in range(12):
+        sign_up(web, requests.Session(), "flooded@example.com", ATTACKER_PASSWORD)
+
+    # Rows are written in the requests, so they are final now: one a period
+    # (20 minutes of the clock), the current one's sent at once, and at most
+    # one held back for the next.
+    period = 20 * 60
+    rows = already_exists_rows("flooded@example.com")
+    periods = [int(row.created_at.timestamp() // period) for row in rows]
+    assert len(periods) == len(set(periods))
+    assert 1 <= len(periods) <= 3
+    assert rows.filter(created_at__gt=timezone.now()).count() <= 1
 
 
 def test_the_attackers_own_verification_link_opened_by_the_owner_drops_their_password(
@@ -313,9 +369,9 @@ def test_twelve_spellings_of_one_address_stay_under_its_mail_cap(web, mailbox):
     for spelling in spellings:
         sign_up(web, requests.Session(), spelling, ATTACKER_PASSWORD)
 
-    # One verification, and "already exists" up to its cap of 3 an hour
-    # (identical ones within a second are one outbox row). Rows are written
-    # in the requests, so their count is final now.
+    # One verification, and "already exists" once a period: this one's, and
+    # one held back for the next (or, across a period's end, the next one's
+    # too). Rows are written in the requests, so their count is final now.
     rows = OutgoingEmail.objects.filter(to=f"{local}@example.com")
     assert rows.filter(kind="verification").count() == 1
     assert 1 <= rows.filter(kind="account_already_exists").count() <= 3
@@ -350,18 +406,111 @@ def test_admin_login_holds_the_per_account_lockout_for_every_client(web):
     assert "Too many failed login attempts" in locked.text
 
 
+# Hosts ALLOWED_HOSTS lets through: a port (which it ignores), another allowed
+# name, another case. allauth keyed its failure count on the Host header.
+OTHER_HOSTS = [
+    "127.0.0.1:1",
+    "127.0.0.1:2",
+    "localhost:8443",
+    "LOCALHOST",
+    "testserver",
+]
+
+
+@pytest.fixture(scope="module")
+def proxied_web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
+    """The service as it runs behind one proxy (DJANGO_TRUSTED_PROXY_COUNT=1),
+    so X-Forwarded-For names the client and one test speaks from many."""
+    server = Web(artifacts, service_env(DJANGO_TRUSTED_PROXY_COUNT="1")).start()
+    yield server
+    server.stop()
+
+
+def elsewhere(n: int) -> dict[str, str]:
+    """Headers of a request under another Host, from another client address."""
+    return {
+        "Host": OTHER_HOSTS[n % len(OTHER_HOSTS)],
+        "X-Forwarded-For": f"203.0.113.{n + 1}",
+    }
+
+
+def test_a_locked_account_stays_locked_for_every_host_and_client(proxied_web):
+    """Five failures lock an account, wherever they came from; after that no
+    Host and no client address gets one more guess, on the login page, the
+    admin's login or the API, and the right password opens nothing."""
+    web = proxied_web
+    UserFactory.create(email="locked@example.com")
+    for n in range(5):
+        web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": "locked@example.com", "password": f"wrong-Guess-{n}"},
+            elsewhere(n),
+        )
+
+    for n, guess in enumerate(["wrong-Guess-5"] * 5 + [PASSWORD] * 5, start=5):
+        headers = elsewhere(n)
+        page = web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": "locked@example.com", "password": guess},
+            headers,
+        )
+        assert page.status_code == HTTPStatus.OK, headers
+        assert "Too many failed login attempts" in page.text, headers
+
+        admin = requests.Session()
+        answer = web.submit(
+            admin,
+            "/admin/login/",
+            {"username": "locked@example.com", "password": guess},
+            headers,
+        )
+        assert answer.headers["Location"].startswith(LOGIN), headers
+        assert "sessionid" not in admin.cookies, headers
+
+        api = requests.post(
+            f"{web.url}{APP}/auth/login",
+            json={"email": "locked@example.com", "password": guess},
+            headers=headers,
+            timeout=30,
+        )
+        assert api.status_code == HTTPStatus.BAD_REQUEST, headers
+        assert api.json()["errors"][0]["code"] == "too_many_login_attempts"
+
+
+def test_failures_spelled_another_way_count_against_the_same_account(proxied_web):
+    web = proxied_web
+    UserFactory.create(email="spelled@example.com")
+    for n, spelling in enumerate(
+        ["SPELLED@example.com", "ｓｐｅｌｌｅｄ@example.com", "spelled@EXAMPLE.COM."]
+        + ["spelled@example.com"] * 2
+    ):
+        web.submit(
+            requests.Session(),
+            LOGIN,
+            {"login": spelling, "password": f"wrong-Guess-{n}"},
+            elsewhere(n),
+        )
+
+    locked = web.submit(
+        requests.Session(),
+        LOGIN,
+        {"login": "spelled@example.com", "password": PASSWORD},
+        elsewhere(9),
+    )
+    assert "Too many failed login attempts" in locked.text
+
+
 # --- 6. Emailed links and the request's port ------------------------------------
 
 
 def forged_reset(web: Web, email: str) -> None:
-    session = requests.Session()
-    token = web.csrf_token(session, "/accounts/password/reset/")
-    session.post(
-        f"{web.url}/accounts/password/reset/",
-        data={"csrfmiddlewaretoken": token, "email": email},
-        headers={"Host": "127.0.0.1:6666", "Referer": f"{web.url}/"},
-        allow_redirects=False,
-        timeout=30,
+    web.submit(
+        requests.Session(),
+        "/accounts/password/reset/",
+        {"email": email},
+        {"Host": "127.0.0.1:6666", "Referer": f"{web.url}/"},
     )
 
 
@@ -392,42 +541,76 @@ def test_without_a_configured_origin_links_drop_the_requests_port(
 
 # --- 7. Deeply nested JSON ------------------------------------------------------
 
-JSON_ENDPOINTS = [
-    f"{APP}/auth/login",
-    f"{APP}/auth/signup",
-    f"{APP}/auth/password/request",
-    f"{APP}/tokens/refresh",
-    "/_allauth/browser/v1/account/email",
+# Operations whose contract defines a JSON body ...
+JSON_BODIES = [
+    ("post", f"{APP}/auth/login"),
+    ("post", f"{APP}/auth/signup"),
+    ("post", f"{APP}/auth/password/request"),
+    ("post", f"{APP}/tokens/refresh"),
+    ("post", "/_allauth/browser/v1/account/email"),
+]
+# ... and operations that define none, whose body allauth parses all the same.
+NO_BODIES = [
+    ("delete", f"{APP}/auth/session"),
+    ("post", f"{APP}/auth/code/resend"),
+    ("delete", f"{APP}/account/authenticators/totp"),
+    ("post", f"{APP}/account/authenticators/recovery-codes"),
+    ("delete", "/_allauth/browser/v1/auth/session"),
+    ("delete", "/api/me"),
+    ("post", "/api/token/refresh"),
 ]
 
 
-def post_json(web: Web, path: str, body: str) -> requests.Response:
-    """POST a raw JSON body as a client of `path` would, CSRF token included
+def send_json(web: Web, method: str, path: str, body: str) -> requests.Response:
+    """Send a raw JSON body as a client of `path` would, CSRF token included
     for the browser client."""
     session, headers = requests.Session(), {"Content-Type": "application/json"}
     if path.startswith("/_allauth/browser/"):
         session.get(f"{web.url}/_allauth/browser/v1/auth/session", timeout=30)
         headers["X-CSRFToken"] = session.cookies["csrftoken"]
-    return session.post(f"{web.url}{path}", data=body, headers=headers, timeout=30)
+    return session.request(
+        method, f"{web.url}{path}", data=body, headers=headers, timeout=30
+    )
 
 
-@pytest.mark.parametrize("path", JSON_ENDPOINTS)
+def logged_errors(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.search(r"\bERROR\b", line)]
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_BODIES + NO_BODIES)
 @pytest.mark.parametrize("depth", [33, 100_000])
-def test_deeply_nested_json_is_a_400_in_allauths_shape(web, path, depth):
+def test_deeply_nested_json_is_a_400_in_allauths_shape(web, method, path, depth):
     log_before = len(web.log())
     body = '{"email": ' + "[" * depth + "]" * depth + "}"
 
-    response = post_json(web, path, body)
+    response = send_json(web, method, path, body)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"][0]["code"] == "too_deep"
-    assert "Traceback" not in web.log()[log_before:]
+    logged = web.log()[log_before:]
+    assert "Traceback" not in logged
+    assert logged_errors(logged) == []
+
+
+@pytest.mark.parametrize(("method", "path"), NO_BODIES)
+def test_a_body_where_none_is_defined_is_otherwise_left_to_the_operation(
+    web, method, path
+):
+    shallow = send_json(web, method, path, '{"ignored": [[["deep enough"]]]}')
+    garbage = send_json(web, method, path, "[[[not json")
+
+    # What each answers without a body: mostly, that nobody is signed in.
+    assert shallow.status_code == send_json(web, method, path, "").status_code
+    # The operation's own refusal, in allauth's shape: a 400 for JSON it
+    # cannot read, or whatever it answers before reading the body.
+    assert HTTPStatus.BAD_REQUEST <= garbage.status_code < 500
+    assert garbage.json()["status"] == garbage.status_code
 
 
 def test_json_nested_up_to_the_limit_reaches_validation(web):
     body = '{"email": ' + "[" * 31 + "]" * 31 + "}"
 
-    response = post_json(web, f"{APP}/auth/login", body)
+    response = send_json(web, "post", f"{APP}/auth/login", body)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["errors"][0]["code"] == "invalid_type"

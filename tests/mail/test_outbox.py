@@ -101,6 +101,28 @@ def test_different_messages_are_different_rows():
     assert OutgoingEmail.objects.count() == 2
 
 
+def test_a_message_named_by_a_key_is_queued_once_whatever_its_content():
+    with transaction.atomic():
+        first = outbox.enqueue(message(text="link 1"), kind="verification", key="k")
+        second = outbox.enqueue(message(text="link 2"), kind="verification", key="k")
+        other_kind = outbox.enqueue(message(), kind="password_reset", key="k")
+
+    assert (first, second, other_kind) == (True, False, True)
+    assert OutgoingEmail.objects.get(kind="verification").body_text == "link 1"
+
+
+def test_a_message_held_back_waits_for_nobody_until_its_time():
+    later = timezone.now() + timedelta(minutes=20)
+    with transaction.atomic():
+        outbox.enqueue(message(), kind="verification", send_at=later)
+
+    row = OutgoingEmail.objects.get()
+    assert row.created_at == later
+    assert outbox.backlog() == (0, None)
+    assert outbox.health()["oldest_pending_age"] is None
+    assert outbox.claim_due(10) == []
+
+
 def test_deliver_sends_and_wipes_the_bodies(smtp):
     row = due_row(to="wipe@example.com")
 

@@ -217,20 +217,29 @@ class Web(Process):
     def url(self) -> str:
         return f"{self.origin}:{self.port}"
 
-    def csrf_token(self, session: requests.Session, path: str) -> str:
+    def csrf_token(
+        self, session: requests.Session, path: str, headers: dict | None = None
+    ) -> str:
         """Load a form page as a browser would; the CSRF token it carries."""
-        page = session.get(f"{self.url}{path}", timeout=30)
+        page = session.get(f"{self.url}{path}", headers=headers, timeout=30)
         match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         assert match, f"no CSRF token at {path}"
         return match[1]
 
     def submit(
-        self, session: requests.Session, path: str, data: dict
+        self,
+        session: requests.Session,
+        path: str,
+        data: dict,
+        headers: dict | None = None,
     ) -> requests.Response:
-        """Fill in and POST the form at `path`, CSRF token included."""
+        """Fill in and POST the form at `path`, CSRF token included; both
+        requests carry `headers` (a forged Host, say)."""
+        token = self.csrf_token(session, path, headers)
         return session.post(
             f"{self.url}{path}",
-            data={"csrfmiddlewaretoken": self.csrf_token(session, path), **data},
+            data={"csrfmiddlewaretoken": token, **data},
+            headers=headers,
             allow_redirects=False,
             timeout=30,
         )

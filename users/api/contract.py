@@ -4,11 +4,14 @@
 sees them: a body must be a JSON object, nest no deeper than MAX_JSON_DEPTH,
 and carry no field the operation does not define and none of the wrong
 type. allauth's own input handling would ignore unknown fields and turn a
-list into a string.
+list into a string. Where an operation defines no body, allauth still parses
+whatever body comes (on every method but GET), so the nesting limit holds
+there too: a deep body would otherwise crash its parser.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from functools import cache
@@ -16,6 +19,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import RequestDataTooBig
+from django.http.request import RawPostDataException
 
 from users.api.errors import error_response, is_api
 from users.api.spec import resolve, served_schema
@@ -109,26 +113,33 @@ class Refused(Exception):  # noqa: N818 (a refusal, not an error of ours)
         self.response = error_response(status, message, code, param)
 
 
-def json_object(request: HttpRequest) -> dict | None:
-    """The request's JSON object body, or None when it has no body.
+def _not_json() -> Refused:
+    return Refused(
+        HTTPStatus.BAD_REQUEST, "The body is not valid JSON.", "invalid_json"
+    )
 
-    Raises Refused for a body that is too large, not JSON, nested deeper
-    than MAX_JSON_DEPTH, or not an object.
-    """
+
+def _body(request: HttpRequest) -> bytes:
+    """The raw body. Raises Refused for one too large, or one Django's CSRF
+    check already read as multipart form fields, whose bytes are gone: it
+    is not JSON, and allauth reading it would answer 500."""
     try:
-        raw = request.body
+        return request.body
     except RequestDataTooBig:
         raise Refused(
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "The body is too large.", "too_large"
         ) from None
-    if not raw:
-        return None  # allauth answers a missing body with field errors
+    except RawPostDataException:
+        raise _not_json() from None
+
+
+def parse_json(raw: bytes) -> object:
+    """`raw` parsed, unless it nests deeper than MAX_JSON_DEPTH (Refused).
+
+    Raises what json.loads raises for a body that is not JSON.
+    """
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Refused(
-            HTTPStatus.BAD_REQUEST, "The body is not valid JSON.", "invalid_json"
-        ) from None
     except RecursionError:
         # Nested past the interpreter's recursion limit (about 1,000 levels):
         # the parser gave up, cheaply, before building it.
@@ -141,11 +152,35 @@ def json_object(request: HttpRequest) -> dict | None:
             f"The body nests more than {MAX_JSON_DEPTH} levels deep.",
             "too_deep",
         )
+    return data
+
+
+def json_object(request: HttpRequest) -> dict | None:
+    """The request's JSON object body, or None when it has no body.
+
+    Raises Refused for a body that is too large, not JSON, nested deeper
+    than MAX_JSON_DEPTH, or not an object.
+    """
+    raw = _body(request)
+    if not raw:
+        return None  # allauth answers a missing body with field errors
+    try:
+        data = parse_json(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _not_json() from None
     if not isinstance(data, dict):
         raise Refused(
             HTTPStatus.BAD_REQUEST, "The body must be a JSON object.", "invalid_json"
         )
     return data
+
+
+def limit_nesting(request: HttpRequest) -> None:
+    """Raises Refused for a body nested deeper than MAX_JSON_DEPTH; any other
+    body, JSON or not, is left to the operation."""
+    if raw := _body(request):
+        with contextlib.suppress(UnicodeDecodeError, json.JSONDecodeError):
+            parse_json(raw)
 
 
 def check_fields(data: dict, properties: dict[str, dict]) -> None:
@@ -173,26 +208,36 @@ class RequestContractMiddleware:
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view, args, kwargs):
-        methods = _methods_at(request.path) if is_api(request) else None
-        if methods is None or request.method == "OPTIONS":
-            # Pages and unknown paths have no contract; CORS preflights are
-            # answered before this.
-            return None
-        if request.method not in methods:
-            response = error_response(
-                HTTPStatus.METHOD_NOT_ALLOWED,
-                "Method not allowed.",
-                "method_not_allowed",
-            )
-            response["Allow"] = ", ".join(methods)
-            return response
-        properties = methods[request.method]
+        if not is_api(request):
+            return None  # pages have no contract
         try:
-            if properties is not None and (data := json_object(request)) is not None:
-                check_fields(data, properties)
+            hold_to_contract(request, _methods_at(request.path))
         except Refused as refused:
             return refused.response
         return None
+
+
+def hold_to_contract(
+    request: HttpRequest, methods: dict[str, dict | None] | None
+) -> None:
+    """Raises Refused for a request its operation does not accept.
+
+    `methods` is what the contract defines at the request's path (None for a
+    path it does not describe). CORS preflights are answered before this.
+    """
+    if methods is not None and request.method not in {*methods, "OPTIONS"}:
+        refused = Refused(
+            HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed.", "method_not_allowed"
+        )
+        refused.response["Allow"] = ", ".join(methods)
+        raise refused
+    properties = methods.get(str(request.method)) if methods else None
+    if properties is not None:
+        if (data := json_object(request)) is not None:
+            check_fields(data, properties)
+    elif request.method != "GET":
+        # allauth parses the body of every request but a GET (RESTView).
+        limit_nesting(request)
 
 
 def _methods_at(path: str) -> dict[str, dict | None] | None:

@@ -150,119 +150,80 @@ OUR_PATHS = {
 
 LIST_OF_OBJECTS = {"type": "array", "items": {"type": "object"}}
 
+
+def object_of(properties: dict, required: list[str] | None = None) -> dict:
+    """An object schema with `properties`, all of them required unless
+    `required` names fewer."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+
+
+def status_and(status: int = 200, **fields: dict) -> dict:
+    """A response body as allauth shapes its own: the status, then `fields`."""
+    return object_of({"status": {"type": "integer", "example": status}, **fields})
+
+
 OUR_COMPONENTS = {
     "schemas": {
-        "OurStatus": {
-            "type": "object",
-            "properties": {"status": {"type": "integer", "example": 200}},
-            "required": ["status"],
-        },
-        "Me": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "integer", "example": 200},
-                "data": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer", "example": 42},
-                        "email": {"type": "string", "example": "ada@example.com"},
-                        "name": {"type": "string", "example": "Ada"},
-                        "verified": {"type": "boolean"},
-                        "date_joined": {"type": "string", "format": "date-time"},
-                    },
-                    "required": ["id", "email", "name", "verified", "date_joined"],
-                },
-            },
-            "required": ["status", "data"],
-        },
-        "Event": {
-            "type": "object",
-            "properties": {
+        "OurStatus": status_and(),
+        "Me": status_and(
+            data=object_of(
+                {
+                    "id": {"type": "integer", "example": 42},
+                    "email": {"type": "string", "example": "ada@example.com"},
+                    "name": {"type": "string", "example": "Ada"},
+                    "verified": {"type": "boolean"},
+                    "date_joined": {"type": "string", "format": "date-time"},
+                }
+            )
+        ),
+        "Event": object_of(
+            {
                 "type": {"type": "string", "example": "login"},
                 "description": {"type": "string", "example": "Signed in"},
                 "at": {"type": "string", "format": "date-time"},
                 "ip": {"type": "string", "nullable": True},
                 "user_agent": {"type": "string"},
                 "details": {"type": "object"},
-            },
-            "required": ["type", "description", "at", "ip", "user_agent", "details"],
-        },
-        "Activity": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "integer", "example": 200},
-                "data": {
-                    "type": "array",
-                    "items": {"$ref": "#/components/schemas/Event"},
-                },
-                "meta": {
-                    "type": "object",
-                    "properties": {"next_cursor": {"type": "string", "nullable": True}},
-                    "required": ["next_cursor"],
-                },
-            },
-            "required": ["status", "data", "meta"],
-        },
-        "Export": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "integer", "example": 200},
-                "data": {
-                    "type": "object",
-                    "properties": {
-                        "profile": {"type": "object"},
-                        "email_addresses": LIST_OF_OBJECTS,
-                        "second_factors": LIST_OF_OBJECTS,
-                        "sessions": LIST_OF_OBJECTS,
-                        "known_devices": LIST_OF_OBJECTS,
-                        "activity": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/Event"},
-                        },
+            }
+        ),
+        "Activity": status_and(
+            data={"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+            meta=object_of({"next_cursor": {"type": "string", "nullable": True}}),
+        ),
+        "Export": status_and(
+            data=object_of(
+                {
+                    "profile": {"type": "object"},
+                    "email_addresses": LIST_OF_OBJECTS,
+                    "second_factors": LIST_OF_OBJECTS,
+                    "sessions": LIST_OF_OBJECTS,
+                    "known_devices": LIST_OF_OBJECTS,
+                    "activity": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Event"},
                     },
-                    "required": [
-                        "profile",
-                        "email_addresses",
-                        "second_factors",
-                        "sessions",
-                        "known_devices",
-                        "activity",
-                    ],
-                },
-            },
-            "required": ["status", "data"],
-        },
-        "AccessToken": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "integer", "example": 200},
-                "data": {
-                    "type": "object",
-                    "properties": {"access_token": {"type": "string"}},
-                    "required": ["access_token"],
-                },
-            },
-            "required": ["status", "data"],
-        },
-        "OurError": {
-            "type": "object",
-            "properties": {
-                "status": {"type": "integer", "example": 401},
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "message": {"type": "string"},
-                            "code": {"type": "string"},
-                            "param": {"type": "string"},
-                        },
-                        "required": ["message", "code"],
+                }
+            )
+        ),
+        "AccessToken": status_and(data=object_of({"access_token": {"type": "string"}})),
+        "OurError": status_and(
+            401,
+            errors={
+                "type": "array",
+                "items": object_of(
+                    {
+                        "message": {"type": "string"},
+                        "code": {"type": "string"},
+                        "param": {"type": "string"},
                     },
-                },
+                    required=["message", "code"],
+                ),
             },
-            "required": ["status", "errors"],
-        },
+        ),
     },
     "responses": {
         "OurError": answer("Not authenticated, or the token is invalid.", "OurError")
