@@ -390,7 +390,9 @@ def test_the_access_token_is_refreshed_before_it_expires(tab):
     assert [url for url in calls if REFRESH in url] == []  # the new token served
 
 
-def test_the_language_switch_shows_korean_and_the_service_answers_in_korean(tab):
+def test_the_language_switch_shows_korean_and_the_service_answers_in_korean(
+    tab, artifacts
+):
     page = tab.page
     page.goto("/signin")
     page.get_by_role("button", name="한국어").click()
@@ -402,6 +404,7 @@ def test_the_language_switch_shows_korean_and_the_service_answers_in_korean(tab)
     page.get_by_role("button", name="로그인", exact=True).click()
     password = page.get_by_label("비밀번호", exact=True)
     expect(password).to_have_accessible_description(re.compile("[가-힣]"))
+    tab.screenshot(artifacts, "nextjs-signin-ko")
 
     page.reload()  # the choice is kept
     expect(heading(page)).to_have_text("로그인")
