@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pyotp
 
@@ -14,7 +15,15 @@ from tests.support.factories import PASSWORD
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from playwright.sync_api import Browser, Page, Playwright, ViewportSize
+    from playwright.sync_api import (
+        Browser,
+        ConsoleMessage,
+        Page,
+        Playwright,
+        Request,
+        Response,
+        ViewportSize,
+    )
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORTS: dict[str, ViewportSize] = {
@@ -39,35 +48,74 @@ def launch_chromium(playwright: Playwright, *args: str) -> Browser:
     )
 
 
+# Chromium logs every 4xx answer to a fetch as a console error. allauth's
+# JSON API answers 401 for a step still pending ("verify your email", "now
+# the second factor") and 400 for refused input: answers, not faults. A Visit
+# given `api_paths` accepts those lines for JSON answers under those paths,
+# and lists them in `api_refusals` for the test to check; any other 4xx or
+# 5xx line stays a problem.
+FAILED_RESOURCE = re.compile(
+    r"^Failed to load resource: the server responded with a status of (\d{3})"
+)
+
+
 class Visit:
     """A browser tab on the service, failing on any console error or failed
     request for a page asset."""
 
     def __init__(
-        self, browser: Browser, base_url: str, viewport: str = "desktop", **options
+        self,
+        browser: Browser,
+        base_url: str,
+        viewport: str = "desktop",
+        *,
+        api_paths: tuple[str, ...] = (),
+        **options,
     ) -> None:
         self.context = browser.new_context(
             base_url=base_url, viewport=VIEWPORTS[viewport], **options
         )
-        self.page: Page = self.context.new_page()
         self.viewport = viewport
         self.problems: list[str] = []
-        self.page.on(
-            "console",
-            lambda m: (
-                self.problems.append(f"{m.text} {m.location.get('url')}")
-                if m.type == "error"
-                else None
-            ),
-        )
-        self.page.on(
-            "requestfailed",
-            lambda r: (
-                None
-                if r.failure == "net::ERR_ABORTED"  # cut short by a navigation
-                else self.problems.append(f"failed: {r.url} {r.failure}")
-            ),
-        )
+        self.api_paths = api_paths
+        self.api_refusals: list[tuple[str, str, int]] = []  # method, path, status
+        self._logged_refusals: list[tuple[str, int]] = []  # url, status
+        self.page: Page = self.new_tab()
+
+    def new_tab(self) -> Page:
+        """Another tab in this browser (same cookies and storage), watched alike."""
+        page = self.context.new_page()
+        page.on("console", self._on_console)
+        page.on("requestfailed", self._on_request_failed)
+        if self.api_paths:
+            page.on("response", self._on_response)
+        return page
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        match = FAILED_RESOURCE.match(message.text)
+        if match and 400 <= int(match[1]) < 500 and self._is_api(url):
+            self._logged_refusals.append((url, int(match[1])))
+        else:
+            self.problems.append(f"{message.text} {url}")
+
+    def _on_request_failed(self, request: Request) -> None:
+        if request.failure != "net::ERR_ABORTED":  # cut short by a navigation
+            self.problems.append(f"failed: {request.url} {request.failure}")
+
+    def _on_response(self, response: Response) -> None:
+        if (
+            400 <= response.status < 500
+            and self._is_api(response.url)
+            and "json" in (response.headers.get("content-type") or "")
+        ):
+            path = urlsplit(response.url).path
+            self.api_refusals.append((response.request.method, path, response.status))
+
+    def _is_api(self, url: str) -> bool:
+        return bool(self.api_paths) and urlsplit(url).path.startswith(self.api_paths)
 
     def screenshot(self, artifacts: Path, name: str) -> None:
         folder = artifacts / "screenshots"
@@ -78,6 +126,10 @@ class Visit:
 
     def close(self) -> None:
         self.context.close()
+        answered = [(path, status) for _method, path, status in self.api_refusals]
+        for url, status in self._logged_refusals:
+            if (urlsplit(url).path, status) not in answered:
+                self.problems.append(f"{status} without a JSON answer: {url}")
         assert self.problems == [], self.problems
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import factory
+import pyotp
 from allauth.account.models import EmailAddress
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
@@ -53,6 +56,15 @@ def give_totp(user: User) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def fresh_code(secret: str) -> str:
+    """The authenticator app's current code, with time left in its 30 s
+    window to use it twice."""
+    totp = pyotp.TOTP(secret)
+    if totp.interval - time.time() % totp.interval < 5:
+        time.sleep(totp.interval - time.time() % totp.interval + 0.1)
+    return totp.now()
 
 
 def give_recovery_codes(user: User) -> list[str]:

@@ -1,10 +1,13 @@
 """Real processes for tests, started the way operators start them: Celery
-workers and beat, gunicorn, and private Redis servers and PostgreSQL
-clusters that tests may stop or kill."""
+workers and beat, gunicorn, the Next.js client (clients/nextjs/), and
+private Redis servers and PostgreSQL clusters that tests may stop or kill."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -16,13 +19,10 @@ import tempfile
 import time
 from itertools import count
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import redis
+import requests
 from django.conf import settings
-
-if TYPE_CHECKING:
-    import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -306,6 +306,130 @@ class Gunicorn(Web):
             self.process.terminate()
             self.process.wait(timeout)
         self.process = None
+
+
+NEXTJS = ROOT / "clients" / "nextjs"
+NEXT = NEXTJS / "node_modules" / ".bin" / "next"
+# The package-lock.json node_modules was installed from (its SHA-256).
+NPM_STAMP = NEXTJS / "node_modules" / ".installed-from-lock"
+
+
+def npm_ci() -> None:
+    """`npm ci` in clients/nextjs/, only when node_modules is missing or was
+    installed from another package-lock.json (./dev does the same)."""
+    if shutil.which("npm") is None:
+        msg = (
+            "npm is missing: install Node.js 20.9 or newer (apt-get install nodejs npm)"
+        )
+        raise RuntimeError(msg)
+    lock = hashlib.sha256((NEXTJS / "package-lock.json").read_bytes()).hexdigest()
+    if NPM_STAMP.exists() and NPM_STAMP.read_text().strip() == lock:
+        return
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel", "error"],
+        cwd=NEXTJS,
+        check=True,
+        timeout=900,
+    )
+    NPM_STAMP.write_text(lock)
+
+
+class NextBuild:
+    """`next build` of clients/nextjs/ against one service: its origin is
+    compiled into the rewrites. The build goes to a folder of its own, with a
+    tsconfig of its own (a build rewrites the one it reads), so a test run
+    never touches the working copy's; `remove()` deletes both."""
+
+    def __init__(self, log_dir: Path, service_origin: str) -> None:
+        name = f"test-{os.getpid()}-{next(_names)}"
+        self.service_origin = service_origin
+        self.dist_dir = f".next-{name}"
+        self.tsconfig = f"tsconfig.{name}.json"
+        self.log_path = log_dir / f"next-build-{name}.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "ACCOUNTS_API_ORIGIN": self.service_origin,
+            "NEXT_DIST_DIR": self.dist_dir,
+            "NEXT_TSCONFIG_PATH": self.tsconfig,
+            "NEXT_TELEMETRY_DISABLED": "1",
+        }
+
+    def build(self, timeout: float = 900) -> NextBuild:
+        npm_ci()
+        (NEXTJS / self.tsconfig).write_text(json.dumps({"extends": "./tsconfig.json"}))
+        # The build rewrites next-env.d.ts to name its folder: put it back.
+        env_types = NEXTJS / "next-env.d.ts"
+        kept = env_types.read_bytes() if env_types.exists() else None
+        try:
+            with self.log_path.open("wb") as log:
+                done = subprocess.run(
+                    [str(NEXT), "build"],
+                    cwd=NEXTJS,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout,
+                    check=False,
+                )
+        finally:
+            if kept is None:
+                env_types.unlink(missing_ok=True)
+            else:
+                env_types.write_bytes(kept)
+        if done.returncode != 0:
+            msg = f"next build failed:\n{self.log_path.read_text()[-3000:]}"
+            raise RuntimeError(msg)
+        return self
+
+    def remove(self) -> None:
+        shutil.rmtree(NEXTJS / self.dist_dir, ignore_errors=True)
+        for path in NEXTJS.glob(f"{Path(self.tsconfig).stem}.*"):
+            path.unlink()
+
+
+class NextApp(Process):
+    """`next start` of a NextBuild, on a free loopback port, reached as
+    http://localhost (a secure context: the refresh cookie is Secure)."""
+
+    ready_text = "Ready in"
+
+    def __init__(self, log_dir: Path, build: NextBuild, port: int | None = None):
+        self.port = port or free_port()
+        super().__init__(log_dir, build.env)
+
+    def command(self) -> list[str]:
+        return [
+            str(NEXT),
+            "start",
+            str(NEXTJS),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def first_load_js(self, path: str) -> int:
+        """Bytes of JavaScript a first visit to `path` loads, each file gzipped
+        at level 9 as `next build` used to report it (module scripts only:
+        modern browsers skip the noModule polyfills)."""
+        html = requests.get(f"{self.url}{path}", timeout=30).text
+        scripts = re.findall(
+            r"<script\b([^>]*)\bsrc=\"(/_next/[^\"]+\.js)\"([^>]*)>", html
+        )
+        total = 0
+        for src in dict.fromkeys(
+            src for before, src, after in scripts if "noModule" not in before + after
+        ):
+            body = requests.get(f"{self.url}{src}", timeout=30).content
+            total += len(gzip.compress(body, compresslevel=9))
+        return total
 
 
 class RedisServer:
