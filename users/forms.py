@@ -28,6 +28,18 @@ class SignupForm(allauth_forms.SignupForm):
         return super().clean()
 
 
+class MailedCodeForm(forms.Form):
+    """A code mailed to the account's address (users/reauthentication.py)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User

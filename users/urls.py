@@ -9,4 +9,10 @@ urlpatterns = [
     path("profile/export/", views.export_page, name="profile_export"),
     path("profile/activity/", include("activity.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # Beside allauth's /accounts/reauthenticate/, for accounts it cannot ask.
+    path(
+        "accounts/reauthenticate/code/",
+        views.reauthenticate_by_code,
+        name="reauthenticate_by_code",
+    ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import resume_request
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -13,12 +14,14 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
-from users.forms import ProfileForm
+from users import reauthentication
+from users.forms import MailedCodeForm, ProfileForm
 from users.lifecycle import delete_account, export_account
 
 if TYPE_CHECKING:
@@ -87,3 +90,33 @@ def export_page(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="account-export.json"'
     return response
+
+
+@login_required
+def reauthenticate_by_code(request: HttpRequest) -> HttpResponse:
+    """/accounts/reauthenticate/code/: an account with neither password nor
+    second factor proves its mailbox again (users/reauthentication.py)."""
+    user = cast("User", request.user)
+    if not reauthentication.needs_mailed_code(user):
+        # The password or a factor does: allauth's page, same destination.
+        query = request.GET.urlencode()
+        url = reverse("account_reauthenticate")
+        return redirect(f"{url}?{query}" if query else url)
+    if request.method == "POST" and "send" in request.POST:
+        if not reauthentication.send_code(request, user):
+            messages.error(
+                request, _("Too many codes were asked for. Try again in a minute.")
+            )
+        return redirect(request.get_full_path())
+    form = MailedCodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        if reauthentication.confirm_code(request, user, form.cleaned_data["code"]):
+            return resume_request(request) or redirect("profile")
+        form.add_error(
+            "code", _("This code is wrong or has expired. Ask for a new one.")
+        )
+    return render(
+        request,
+        "users/reauthenticate_code.html",
+        {"form": form, "sent": reauthentication.code_pending(request)},
+    )
