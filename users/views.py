@@ -7,13 +7,15 @@ from typing import TYPE_CHECKING, cast
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.reauthentication import resume_request
+from allauth.usersessions.internal.flows.sessions import end_sessions
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -120,3 +122,17 @@ def reauthenticate_by_code(request: HttpRequest) -> HttpResponse:
         "users/reauthenticate_code.html",
         {"form": form, "sent": reauthentication.code_pending(request)},
     )
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign one device out, from the signed-in devices page (allauth's page
+    ends only all the others at once). Ending this device's own session
+    signs this browser out too."""
+    session = get_object_or_404(UserSession, pk=pk, user_id=request.user.pk)
+    end_sessions(request, [session])  # recorded and mailed (users/sessions.py)
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    messages.success(request, _("That device was signed out."))
+    return redirect("usersessions_list")
