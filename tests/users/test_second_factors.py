@@ -4,7 +4,6 @@ that keep six-digit codes from being guessed."""
 
 from __future__ import annotations
 
-import time
 from http import HTTPStatus
 
 import pyotp
@@ -17,6 +16,7 @@ from tests.support.api import APP, bearer, call, login, me, reauthenticate, toke
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
+    fresh_totp_code,
     give_recovery_codes,
     give_totp,
 )
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.django_db
 
 def pending_flows(body: dict) -> list[str]:
     return [flow["id"] for flow in body["data"]["flows"] if flow.get("is_pending")]
-
-
-def fresh_code(secret: str) -> str:
-    """The current code, with time left in its 30 s window to use it twice."""
-    totp = pyotp.TOTP(secret)
-    if totp.interval - time.time() % totp.interval < 5:
-        time.sleep(totp.interval - time.time() % totp.interval + 0.1)
-    return totp.now()
 
 
 def password_step(email: str) -> str:
@@ -99,7 +91,7 @@ def test_enrol_an_authenticator_app_then_log_in_with_password_and_code(user):
     )
     assert [s for s in subjects if "Authenticator App Activated" in s], subjects
 
-    status, body = second_step(password_step(user.email), fresh_code(secret))
+    status, body = second_step(password_step(user.email), fresh_totp_code(secret))
     assert status == HTTPStatus.OK
     new_access, _ = tokens_of(body)
     assert me(Client(), **bearer(new_access)) == HTTPStatus.OK
@@ -107,7 +99,7 @@ def test_enrol_an_authenticator_app_then_log_in_with_password_and_code(user):
 
 def test_a_totp_code_completes_one_login_only(user):
     secret = give_totp(user)
-    code = fresh_code(secret)
+    code = fresh_totp_code(secret)
 
     assert second_step(password_step(user.email), code)[0] == HTTPStatus.OK
     status, body = second_step(password_step(user.email), code)
@@ -140,7 +132,7 @@ def test_codes_cannot_be_guessed_past_the_login_limit(user):
     for guess in range(5):
         assert second_step(token, f"{guess:06d}")[0] == HTTPStatus.BAD_REQUEST
 
-    status, body = second_step(token, fresh_code(secret))
+    status, body = second_step(token, fresh_totp_code(secret))
 
     assert status == HTTPStatus.BAD_REQUEST
     assert body["errors"][0]["code"] == "too_many_login_attempts"
@@ -148,7 +140,7 @@ def test_codes_cannot_be_guessed_past_the_login_limit(user):
 
 def test_the_secret_never_leaves_once_the_app_is_enrolled(user):
     secret = give_totp(user)
-    status, body = second_step(password_step(user.email), fresh_code(secret))
+    status, body = second_step(password_step(user.email), fresh_totp_code(secret))
     access, _ = tokens_of(body)
 
     status, body = call(
@@ -172,7 +164,7 @@ def test_staff_with_a_factor_reach_the_admin_after_password_and_code(client):
     step = client.post("/accounts/login/", {"login": boss.email, "password": PASSWORD})
     assert step["Location"] == "/accounts/2fa/authenticate/"
     assert client.get("/admin/").status_code == HTTPStatus.FOUND  # not yet
-    client.post("/accounts/2fa/authenticate/", {"code": fresh_code(secret)})
+    client.post("/accounts/2fa/authenticate/", {"code": fresh_totp_code(secret)})
 
     assert client.get("/admin/").status_code == HTTPStatus.OK
 
