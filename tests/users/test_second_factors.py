@@ -20,6 +20,7 @@ from tests.support.factories import (
     give_recovery_codes,
     give_totp,
 )
+from tests.support.hashers import CountingHasher
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +181,49 @@ def test_the_admin_login_page_never_opens_the_admin_with_a_password_alone(client
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/").status_code == HTTPStatus.FOUND
     assert Authenticator.objects.filter(user=boss).count() == 1
+
+
+# --- What a second factor costs ---------------------------------------------------
+
+
+@pytest.fixture
+def hashes(settings) -> list[str]:
+    """The password hashes computed from here on (tests/support/hashers.py)."""
+    settings.PASSWORD_HASHERS = [
+        "tests.support.hashers.CountingHasher",
+        *settings.PASSWORD_HASHERS[1:],
+    ]
+    CountingHasher.computed.clear()
+    return CountingHasher.computed
+
+
+def test_a_login_without_a_second_factor_computes_one_hash(user, hashes):
+    client = Client()
+
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert hashes == ["verify"]
+
+
+def test_a_second_factor_adds_a_request_and_no_password_hash(user, hashes):
+    secret = give_totp(user)
+    client = Client()
+
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert hashes == ["verify"]
+    assert "_auth_user_id" not in client.session
+    client.post("/accounts/2fa/authenticate/", {"code": fresh_totp_code(secret)})
+
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert hashes == ["verify"]
+
+
+def test_over_the_api_too(user, hashes):
+    secret = give_totp(user)
+
+    token = password_step(user.email)
+    status, _ = second_step(token, fresh_totp_code(secret))
+
+    assert status == HTTPStatus.OK
+    assert hashes == ["verify"]
