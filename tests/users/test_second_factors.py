@@ -9,6 +9,7 @@ from http import HTTPStatus
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.test import Client
 
 from mail.models import OutgoingEmail
@@ -227,3 +228,117 @@ def test_over_the_api_too(user, hashes):
 
     assert status == HTTPStatus.OK
     assert hashes == ["verify"]
+
+
+# --- Reauthentication by the app's code, and recovery codes -------------------------
+
+
+def signed_in_with_a_recovery_code(user) -> tuple[Client, str]:
+    """Signed in on the pages with the password and a recovery code, which
+    leaves the app's current code unused; the app's secret."""
+    secret = give_totp(user)
+    first_code = give_recovery_codes(user)[0]
+    client = Client()
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": first_code})
+    assert client.session["_auth_user_id"] == str(user.pk)
+    return client, secret
+
+
+def test_the_apps_code_reauthenticates_on_the_pages(user):
+    client, secret = signed_in_with_a_recovery_code(user)
+    asked = client.get("/accounts/2fa/totp/deactivate/")
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+
+    wrong = client.post(
+        "/accounts/2fa/reauthenticate/?next=/accounts/2fa/totp/deactivate/",
+        {"code": "000000"},
+    )
+    assert wrong.status_code == HTTPStatus.OK
+    assert wrong.context["form"].errors["code"]
+    done = client.post(
+        "/accounts/2fa/reauthenticate/?next=/accounts/2fa/totp/deactivate/",
+        {"code": fresh_totp_code(secret)},
+    )
+
+    assert done["Location"] == "/accounts/2fa/totp/deactivate/"
+    assert client.get("/accounts/2fa/totp/deactivate/").status_code == HTTPStatus.OK
+
+
+def test_the_apps_code_reauthenticates_over_the_api(user):
+    secret = give_totp(user)
+    (recovery_code,) = give_recovery_codes(user)[:1]
+    status, body = second_step(password_step(user.email), recovery_code)
+    access, _ = tokens_of(body)
+    codes = f"{APP}/account/authenticators/recovery-codes"
+    status, body = call(Client(), "get", codes, **bearer(access))
+    assert status == HTTPStatus.UNAUTHORIZED
+    assert [f["id"] for f in body["data"]["flows"]] == [
+        "reauthenticate",
+        "mfa_reauthenticate",
+    ]
+
+    status, _ = call(
+        Client(),
+        "post",
+        f"{APP}/auth/2fa/reauthenticate",
+        {"code": fresh_totp_code(secret)},
+        **bearer(access),
+    )
+
+    assert status == HTTPStatus.OK
+    status, body = call(Client(), "get", codes, **bearer(access))
+    assert status == HTTPStatus.OK
+    assert len(body["data"]["unused_codes"]) == 9
+
+
+def test_recovery_codes_download_only_after_a_reauthentication(user):
+    client, _ = signed_in_with_a_recovery_code(user)
+    codes = RecoveryCodes(
+        Authenticator.objects.get(user=user, type="recovery_codes")
+    ).get_unused_codes()
+
+    asked = client.get("/accounts/2fa/recovery-codes/download/")
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+    assert not any(code.encode() in asked.content for code in codes)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    download = client.get("/accounts/2fa/recovery-codes/download/")
+
+    assert download.status_code == HTTPStatus.OK
+    assert download["Content-Type"].startswith("text/plain")
+    assert download["Content-Disposition"] == (
+        'attachment; filename="recovery-codes.txt"'
+    )
+    text = download.content.decode()
+    assert len(codes) == 9
+    assert all(code in text for code in codes)
+    assert "no-store" in download["Cache-Control"]
+
+
+def test_new_recovery_codes_replace_the_old_ones_after_a_reauthentication(user):
+    client, _ = signed_in_with_a_recovery_code(user)
+    old = RecoveryCodes(
+        Authenticator.objects.get(user=user, type="recovery_codes")
+    ).get_unused_codes()
+
+    asked = client.post("/accounts/2fa/recovery-codes/generate/")
+    assert asked["Location"].startswith("/accounts/reauthenticate/")
+    assert (
+        RecoveryCodes(
+            Authenticator.objects.get(user=user, type="recovery_codes")
+        ).get_unused_codes()
+        == old
+    )
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    client.post("/accounts/2fa/recovery-codes/generate/")
+
+    new = RecoveryCodes(
+        Authenticator.objects.get(user=user, type="recovery_codes")
+    ).get_unused_codes()
+    assert len(new) == 10
+    assert set(new).isdisjoint(old)
+    page = client.get("/accounts/2fa/recovery-codes/").content.decode()
+    assert all(code in page for code in new)
+    # An old code opens nothing any more; a new one does.
+    assert second_step(password_step(user.email), old[0])[0] == HTTPStatus.BAD_REQUEST
+    assert second_step(password_step(user.email), new[0])[0] == HTTPStatus.OK
