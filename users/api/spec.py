@@ -425,6 +425,13 @@ def _document_allauths_other_answers(spec: dict) -> None:
     request_code["responses"].setdefault(
         "200", {"$ref": "#/components/responses/Authenticated"}
     )
+    # Adding a key takes "passwordless" (a passkey, shown as one), as on the
+    # pages: allauth's input reads it (AddWebAuthnForm), its spec leaves it out.
+    add_key = spec["components"]["requestBodies"]["AddWebAuthnAuthenticator"]
+    add_key["content"]["application/json"]["schema"]["properties"]["passwordless"] = {
+        "type": "boolean",
+        "description": "A passkey, to sign in with alone.",
+    }
 
 
 def _without_disabled_login_fields(schema):
