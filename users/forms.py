@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account import forms as allauth_forms
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -38,6 +39,23 @@ class MailedCodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
         ),
     )
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    """allauth's form for adding a security key, its name field labelled in
+    the reader's language (allauth leaves the label to Django, in English)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")
+
+
+class EditWebAuthnForm(webauthn_forms.EditWebAuthnForm):
+    """allauth's form for renaming a security key, labelled likewise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")
 
 
 class ProfileForm(forms.ModelForm):

@@ -231,6 +231,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
 # https://docs.allauth.org/en/latest/mfa/configuration.html
 MFA_ADAPTER = "users.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# allauth's key forms, with their name field's label translated.
+MFA_FORMS = {
+    "add_webauthn": "users.forms.AddWebAuthnForm",
+    "edit_webauthn": "users.forms.EditWebAuthnForm",
+}
 # Sign in with a passkey alone. Passkey *signup* stays off: allauth builds it
 # on verification by code, and ours is by link.
 MFA_PASSKEY_LOGIN_ENABLED = True
