@@ -10,9 +10,9 @@ the login-code lifetime (ACCOUNT_LOGIN_BY_CODE_TIMEOUT) and attempts
 (ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS), counts as a reauthentication for
 DJANGO_REAUTHENTICATION_TIMEOUT, as a password given again does.
 
-It plugs into allauth in three places: `AccountAdapter.is_reauthentication_
-required` asks for it wherever allauth asks for a reauthentication,
-`AccountAdapter.get_reauthentication_methods` sends pages to
+It plugs into allauth in three places: the adapter's
+`is_reauthentication_required` asks for it wherever allauth asks for a
+reauthentication, its `get_reauthentication_methods` sends pages to
 /accounts/reauthenticate/code/, and `FirstPasswordMiddleware` asks for it
 before a first password is set, which allauth never guards. Over the API,
 /api/me/reauthenticate/code/request and .../confirm do the same.
@@ -48,7 +48,8 @@ if TYPE_CHECKING:
 
 # The id of this way to reauthenticate, in the API's list of flows.
 FLOW = "reauthenticate_by_code"
-# Session key: the code mailed last, when, to where, and wrong tries of it.
+# Session key: the code mailed last, when, and how many wrong tries of it (in
+# the session store, as allauth keeps its login codes).
 PENDING = "users_reauthentication_code"
 METHOD = "code"
 
