@@ -425,6 +425,14 @@ def _document_allauths_other_answers(spec: dict) -> None:
     request_code["responses"].setdefault(
         "200", {"$ref": "#/components/responses/Authenticated"}
     )
+    # Renewing recovery codes answers with the new codes, as viewing them does.
+    renew = spec["paths"]["/_allauth/{client}/v1/account/authenticators/recovery-codes"]
+    renew["post"]["responses"].setdefault(
+        "200", {"$ref": "#/components/responses/RecoveryCodes"}
+    )
+    # "?passwordless" counts by its presence, whatever its value, as its own
+    # description says; its schema said boolean.
+    spec["components"]["parameters"]["PasswordLess"]["schema"] = {"type": "string"}
     # Adding a key takes "passwordless" (a passkey, shown as one), as on the
     # pages: allauth's input reads it (AddWebAuthnForm), its spec leaves it out.
     add_key = spec["components"]["requestBodies"]["AddWebAuthnAuthenticator"]
