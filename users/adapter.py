@@ -23,6 +23,7 @@ from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
+from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -32,7 +33,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mail import outbox
-from users import emails, verification
+from users import emails, reauthentication, verification
 from users.addresses import canonical_email, stored_spelling
 from users.models import User
 from users.ownership import owner_of
@@ -207,6 +208,35 @@ class AccountAdapter(DefaultAccountAdapter):
             else path
             for path in super().get_login_stages()
         ]
+
+    # --- Reauthentication ---------------------------------------------------
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """allauth's answer, except for an account with neither password nor
+        second factor: allauth would count it as reauthenticated, and here it
+        proves its mailbox first (users/reauthentication.py).
+
+        Raised, not answered: allauth asks this before its own check, which
+        would pass such an account whatever this returns.
+        """
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = allauth_context.request
+        if required and reauthentication.must_prove_mailbox(request, request.user):
+            raise ReauthenticationRequired
+        return required
+
+    def get_reauthentication_methods(self, user):
+        """allauth's methods; for an account with none, a code by email."""
+        methods = super().get_reauthentication_methods(user)
+        if not methods and reauthentication.needs_mailed_code(user):
+            methods.append(
+                {
+                    "id": reauthentication.FLOW,
+                    "description": _("Use a code sent by email"),
+                    "url": reverse("reauthenticate_by_code"),
+                }
+            )
+        return methods
 
     def get_email_verification_redirect_url(self, email_address: EmailAddress) -> str:
         """After a verification that discarded the signup password, straight to

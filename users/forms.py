@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allauth.account import forms as allauth_forms
+from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -26,6 +27,35 @@ class SignupForm(allauth_forms.SignupForm):
                 if len(getlist(name)) > 1:
                     self.add_error(name, _("Enter a single value."))
         return super().clean()
+
+
+class MailedCodeForm(forms.Form):
+    """A code mailed to the account's address (users/reauthentication.py)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class AddWebAuthnForm(webauthn_forms.AddWebAuthnForm):
+    """allauth's form for adding a security key, its name field labelled in
+    the reader's language (allauth leaves the label to Django, in English)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")
+
+
+class EditWebAuthnForm(webauthn_forms.EditWebAuthnForm):
+    """allauth's form for renaming a security key, labelled likewise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name")
 
 
 class ProfileForm(forms.ModelForm):

@@ -9,4 +9,12 @@ urlpatterns = [
     path("profile/export/", views.export_page, name="profile_export"),
     path("profile/activity/", include("activity.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # Beside allauth's list of signed-in devices, which ends only all others.
+    path("accounts/sessions/<int:pk>/end/", views.end_session, name="usersession_end"),
+    # Beside allauth's /accounts/reauthenticate/, for accounts it cannot ask.
+    path(
+        "accounts/reauthenticate/code/",
+        views.reauthenticate_by_code,
+        name="reauthenticate_by_code",
+    ),
 ]

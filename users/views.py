@@ -6,18 +6,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from allauth.account.decorators import reauthentication_required
+from allauth.account.internal.flows.reauthentication import resume_request
+from allauth.usersessions.internal.flows.sessions import end_sessions
+from allauth.usersessions.models import UserSession
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
-from users.forms import ProfileForm
+from users import reauthentication
+from users.forms import MailedCodeForm, ProfileForm
 from users.lifecycle import delete_account, export_account
 
 if TYPE_CHECKING:
@@ -56,7 +62,10 @@ class DeleteAccountForm(forms.Form):
     """Deleting is for good: the person ticks that they understand."""
 
     confirm = forms.BooleanField(
-        label=_("I understand that my account and its data are deleted for good."),
+        # Lazy: the label is rendered in the reader's language, not at import.
+        label=gettext_lazy(
+            "I understand that my account and its data are deleted for good."
+        ),
         required=True,
     )
 
@@ -83,3 +92,47 @@ def export_page(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="account-export.json"'
     return response
+
+
+@login_required
+def reauthenticate_by_code(request: HttpRequest) -> HttpResponse:
+    """/accounts/reauthenticate/code/: an account with neither password nor
+    second factor proves its mailbox again (users/reauthentication.py)."""
+    user = cast("User", request.user)
+    if not reauthentication.needs_mailed_code(user):
+        # The password or a factor does: allauth's page, same destination.
+        query = request.GET.urlencode()
+        url = reverse("account_reauthenticate")
+        return redirect(f"{url}?{query}" if query else url)
+    if request.method == "POST" and "send" in request.POST:
+        if not reauthentication.send_code(request, user):
+            messages.error(
+                request, _("Too many codes were asked for. Try again in a minute.")
+            )
+        return redirect(request.get_full_path())
+    form = MailedCodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        if reauthentication.confirm_code(request, user, form.cleaned_data["code"]):
+            return resume_request(request) or redirect("profile")
+        form.add_error(
+            "code", _("This code is wrong or has expired. Ask for a new one.")
+        )
+    return render(
+        request,
+        "users/reauthenticate_code.html",
+        {"form": form, "sent": reauthentication.code_pending(request)},
+    )
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign one device out, from the signed-in devices page (allauth's page
+    ends only all the others at once). Ending this device's own session
+    signs this browser out too."""
+    session = get_object_or_404(UserSession, pk=pk, user_id=request.user.pk)
+    end_sessions(request, [session])  # recorded and mailed (users/sessions.py)
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    messages.success(request, _("That device was signed out."))
+    return redirect("usersessions_list")

@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # An account with neither password nor factor proves its mailbox before
+    # it sets a first password (users/reauthentication.py).
+    "users.reauthentication.FirstPasswordMiddleware",
     # Each signed-in session's last activity, written at most every few
     # minutes (users/sessions.py).
     "users.sessions.SessionActivityMiddleware",
@@ -198,11 +201,16 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_CHANGE_EMAIL = True
 # A login by emailed code, as an alternative to the password.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-# Sensitive changes (a factor, the password, the primary address) ask for
-# the password, a code or a passkey again after this many seconds.
+# Sensitive changes (a factor, an address, deleting the account) ask for
+# the password, a code or a passkey again, unless the person reauthenticated
+# within this many seconds. A sign-in does not count: allauth counts only
+# an explicit reauthentication.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int(
     "DJANGO_REAUTHENTICATION_TIMEOUT", default=300
 )
+# Adding, removing or making primary an address too (allauth asks only
+# before a change of factors by default).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, stated so they are reviewed with the code.
     "login": "30/m/ip",
@@ -222,6 +230,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = env("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="")
 # https://docs.allauth.org/en/latest/mfa/configuration.html
 MFA_ADAPTER = "users.mfa.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# allauth's key forms, with their name field's label translated.
+MFA_FORMS = {
+    "add_webauthn": "users.forms.AddWebAuthnForm",
+    "edit_webauthn": "users.forms.EditWebAuthnForm",
+}
 # Sign in with a passkey alone. Passkey *signup* stays off: allauth builds it
 # on verification by code, and ours is by link.
 MFA_PASSKEY_LOGIN_ENABLED = True

@@ -7,8 +7,12 @@ import json
 from datetime import timedelta
 from http import HTTPStatus
 
+import pyotp
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.usersessions.models import UserSession
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,7 +24,13 @@ from activity.models import Event, KnownDevice
 from activity.tasks import purge_old_events
 from mail.models import OutgoingEmail
 from tests.support.api import bearer, call, login, tokens_of
-from tests.support.factories import PASSWORD, UserFactory
+from tests.support.factories import (
+    PASSWORD,
+    UserFactory,
+    fresh_totp_code,
+    give_recovery_codes,
+    give_totp,
+)
 from tests.support.flows import NEW_PASSWORD, found, link_in, signup
 from users.models import User
 
@@ -252,3 +262,129 @@ def test_the_device_read_uses_the_index(user):
         cursor.execute("EXPLAIN " + read)
         plan = " ".join(row[0] for row in cursor.fetchall())
     assert found(r"(Index\w* Scan) using activity_device_unique", plan)
+
+
+# --- One test per kind of change, each through the flow a person uses ----------------
+
+
+def reauthenticated(user: User, totp_secret: str | None = None) -> Client:
+    """Signed in on the pages (with the app's code, when it has one) and just
+    reauthenticated: sensitive changes go."""
+    client = Client()
+    sign_in(client, user.email)
+    if totp_secret:
+        client.post(
+            "/accounts/2fa/authenticate/", {"code": fresh_totp_code(totp_secret)}
+        )
+    assert client.session["_auth_user_id"] == str(user.pk)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    return client
+
+
+def only_event(user: User, type_: str) -> Event:
+    (event,) = Event.objects.filter(user=user, type=type_)
+    return event
+
+
+def holds_none_of(event: Event, *secrets: str) -> bool:
+    text = json.dumps(
+        [event.details, event.email, event.user_agent, str(event.ip)], default=str
+    )
+    return not any(secret and secret in text for secret in secrets)
+
+
+def test_adding_an_address_is_recorded(user):
+    client = reauthenticated(user)
+
+    client.post(
+        reverse("account_email"), {"email": "added@example.com", "action_add": ""}
+    )
+
+    event = only_event(user, Type.EMAIL_ADDED)
+    assert event.details == {"email": "added@example.com"}
+    assert event.ip == "127.0.0.1"
+    user.refresh_from_db()
+    assert holds_none_of(event, PASSWORD, user.password)
+
+
+def test_removing_an_address_is_recorded(user):
+    EmailAddress.objects.create(user=user, email="spare@example.com")
+    client = reauthenticated(user)
+
+    client.post(
+        reverse("account_email"), {"email": "spare@example.com", "action_remove": ""}
+    )
+
+    assert not EmailAddress.objects.filter(email="spare@example.com").exists()
+    event = only_event(user, Type.EMAIL_REMOVED)
+    assert event.details == {"email": "spare@example.com"}
+    assert holds_none_of(event, PASSWORD)
+
+
+# allauth reports factors added, removed and renewed once the change has
+# committed: real commits.
+@pytest.mark.django_db(transaction=True)
+def test_adding_an_authenticator_app_is_recorded(user):
+    client = reauthenticated(user)
+    page = client.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret
+
+    client.post("/accounts/2fa/totp/activate/", {"code": pyotp.TOTP(secret).now()})
+
+    # The app, and the recovery codes made with a first factor.
+    events = Event.objects.filter(user=user, type=Type.MFA_ENABLED)
+    assert sorted(e.details["kind"] for e in events) == ["recovery_codes", "totp"]
+    codes = RecoveryCodes(
+        Authenticator.objects.get(user=user, type="recovery_codes")
+    ).get_unused_codes()
+    assert all(holds_none_of(e, secret, *codes, PASSWORD) for e in events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_an_authenticator_app_is_recorded(user):
+    secret = give_totp(user)
+    codes = give_recovery_codes(user)
+    client = reauthenticated(user, secret)
+
+    client.post("/accounts/2fa/totp/deactivate/")
+
+    assert not Authenticator.objects.filter(user=user).exists()
+    # The app, and the recovery codes that go with the last factor.
+    events = Event.objects.filter(user=user, type=Type.MFA_DISABLED)
+    assert sorted(e.details["kind"] for e in events) == ["recovery_codes", "totp"]
+    assert all(holds_none_of(e, secret, *codes) for e in events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_recovery_codes_are_recorded(user):
+    secret = give_totp(user)
+    old_codes = give_recovery_codes(user)
+    client = reauthenticated(user, secret)
+
+    client.post("/accounts/2fa/recovery-codes/generate/")
+
+    new_codes = RecoveryCodes(
+        Authenticator.objects.get(user=user, type="recovery_codes")
+    ).get_unused_codes()
+    assert set(new_codes).isdisjoint(old_codes)
+    event = only_event(user, Type.RECOVERY_CODES_REGENERATED)
+    assert event.details == {}
+    assert holds_none_of(event, secret, *old_codes, *new_codes)
+
+
+def test_signing_a_device_out_is_recorded(user):
+    phone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148 "
+        "Safari/604.1"
+    )
+    _, body = login(Client(), user.email, **{"User-Agent": phone})
+    session_token = body["meta"]["session_token"]
+    client = Client()
+    sign_in(client, user.email)
+    other = UserSession.objects.get(user=user, user_agent=phone)
+
+    client.post(f"/accounts/sessions/{other.pk}/end/")
+
+    event = only_event(user, Type.SESSION_ENDED)
+    assert event.details == {"device": "Safari on iOS"}
+    assert holds_none_of(event, session_token, other.session_key, PASSWORD)

@@ -15,7 +15,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.test import Client
 
-from tests.support.api import APP, BROWSER, bearer, call, login, me, refresh, tokens_of
+from tests.support.api import (
+    APP,
+    BROWSER,
+    bearer,
+    call,
+    login,
+    me,
+    reauthenticate,
+    refresh,
+    tokens_of,
+)
 from tests.support.factories import PASSWORD
 from tests.support.flows import NEW_PASSWORD, found
 from users.models import User
@@ -219,6 +229,8 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(user):
 def test_email_management_over_json(user, mailbox):
     client = Client()
     access, _ = tokens_of(login(client, user.email)[1])
+    # Adding an address is a sensitive change: the password again first.
+    assert reauthenticate(client, **bearer(access)) == HTTPStatus.OK
 
     status, body = call(
         client,

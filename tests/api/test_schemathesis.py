@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from tests.support.factories import PASSWORD, UserFactory
+from tests.support.factories import (
+    PASSWORD,
+    UserFactory,
+    fresh_totp_code,
+    give_recovery_codes,
+    give_security_key,
+    give_totp,
+)
 from tests.support.processes import BIN, Web, service_env
 
 if TYPE_CHECKING:
@@ -134,7 +141,7 @@ def test_no_server_errors_and_no_contract_breaks_signed_in(server, artifacts):
     login = requests.post(
         f"{server.url}/_allauth/app/v1/auth/login",
         json={"email": user.email, "password": PASSWORD},
-        timeout=10,
+        timeout=30,
     ).json()
     meta = login["meta"]
 
@@ -149,5 +156,85 @@ def test_no_server_errors_and_no_contract_breaks_signed_in(server, artifacts):
         # through; the anonymous run covers those operations.
         "--exclude-path-regex",
         r"/auth/session$|/password/change$",
+    )
+    assert summary["test_cases"]["generated"] >= MAX_EXAMPLES
+
+
+# The second-factor operations: factors, recovery codes, keys, the 2FA steps
+# and reauthentication (ours by mailed code too).
+MFA_PATHS = r"/authenticators|/2fa/|/webauthn/|/reauthenticate"
+
+
+def login_with_the_apps_code(server: Web, email: str, secret: str) -> dict:
+    """The password, then the app's code, over the app client: the meta of
+    the signed-in answer (session token, access token)."""
+    api = f"{server.url}/_allauth/app/v1"
+    first = requests.post(
+        f"{api}/auth/login", json={"email": email, "password": PASSWORD}, timeout=30
+    ).json()
+    token = {"X-Session-Token": first["meta"]["session_token"]}
+    done = requests.post(
+        f"{api}/auth/2fa/authenticate",
+        json={"code": fresh_totp_code(secret)},
+        headers=token,
+        timeout=30,
+    ).json()
+    assert done["status"] == 200, done
+    return done["meta"]
+
+
+def test_no_server_errors_with_every_kind_of_factor(server, artifacts):
+    """Signed in with the password and the app's code, freshly reauthenticated,
+    with recovery codes and a security key besides: the factor operations go
+    past their checks and change real factors."""
+    user = UserFactory.create()
+    secret = give_totp(user)
+    give_recovery_codes(user)
+    give_security_key(user, "Laptop", rp_id="127.0.0.1")
+    meta = login_with_the_apps_code(server, user.email, secret)
+    bearer = {"Authorization": f"Bearer {meta['access_token']}"}
+    reauthenticated = requests.post(
+        f"{server.url}/_allauth/app/v1/auth/reauthenticate",
+        json={"password": PASSWORD},
+        headers=bearer,
+        timeout=30,
+    )
+    assert reauthenticated.status_code == 200
+
+    summary = schemathesis(
+        server,
+        artifacts / "schemathesis" / "second-factors",
+        "--header",
+        f"X-Session-Token: {meta['session_token']}",
+        "--header",
+        f"Authorization: {bearer['Authorization']}",
+        "--include-path-regex",
+        MFA_PATHS,
+    )
+    assert summary["test_cases"]["generated"] >= MAX_EXAMPLES
+
+
+def test_no_server_errors_between_the_password_and_the_code(server, artifacts):
+    """After the password, before the second factor: the pending 2FA step's
+    operations, with its session token."""
+    user = UserFactory.create()
+    give_totp(user)
+    give_recovery_codes(user)
+    first = requests.post(
+        f"{server.url}/_allauth/app/v1/auth/login",
+        json={"email": user.email, "password": PASSWORD},
+        timeout=30,
+    ).json()
+    assert [f["id"] for f in first["data"]["flows"] if f.get("is_pending")] == [
+        "mfa_authenticate"
+    ]
+
+    summary = schemathesis(
+        server,
+        artifacts / "schemathesis" / "pending-second-factor",
+        "--header",
+        f"X-Session-Token: {first['meta']['session_token']}",
+        "--include-path-regex",
+        r"/auth/(2fa|webauthn)/",
     )
     assert summary["test_cases"]["generated"] >= MAX_EXAMPLES

@@ -17,7 +17,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from activity.models import Event
 from mail.models import OutgoingEmail
 from tests.support.factories import PASSWORD, UserFactory
-from tests.support.flows import NEW_PASSWORD, link_in
+from tests.support.flows import NEW_PASSWORD, code_in, link_in
 from tests.support.processes import Web, service_env
 from tests.support.pwned import BREACHED
 from users.models import User
@@ -267,6 +267,41 @@ def test_a_stolen_cookie_whose_reauthentication_expired_cannot_delete(web, mailb
 
     assert "/accounts/reauthenticate/" in answer.headers["Location"]
     assert User.objects.filter(email="stolen@example.com").exists()
+
+
+def test_an_account_without_a_password_is_deleted_only_after_a_mailed_code(
+    web, mailbox
+):
+    """A login by code left the account with no password and no factor: the
+    session alone deletes nothing; a code from the mailbox does."""
+    UserFactory.create(email="codeonly@example.com", language="ko", password=None)
+    session = browser()
+    web.submit(session, "/accounts/login/code/", {"email": "codeonly@example.com"})
+    (login_code,) = mailbox.wait_for(to="codeonly@example.com")
+    web.submit(
+        session, "/accounts/login/code/confirm/", {"code": code_in(login_code.text)}
+    )
+
+    asked = session.get(f"{web.url}/profile/delete/", allow_redirects=False, timeout=30)
+    code_page = asked.headers["Location"]
+    assert code_page.startswith("/accounts/reauthenticate/code/")
+    refused = web.submit(session, "/profile/delete/", {"confirm": "on"})
+    assert refused.headers["Location"] == code_page
+    assert User.objects.filter(email="codeonly@example.com").exists()
+
+    web.submit(session, code_page, {"send": "1"})
+    _, reauthentication = mailbox.wait_for(2, to="codeonly@example.com")
+    assert HANGUL.search(reauthentication.subject)
+    wrong = web.submit(session, code_page, {"code": "AAAA-AAAA"})
+    assert wrong.status_code == HTTPStatus.OK
+    assert User.objects.filter(email="codeonly@example.com").exists()
+    # The right code: the deletion that waited for it (allauth keeps the
+    # refused POST) goes ahead.
+    confirmed = web.submit(session, code_page, {"code": code_in(reauthentication.text)})
+
+    assert confirmed.headers["Location"] == "/"
+    assert not User.objects.filter(email="codeonly@example.com").exists()
+    mailbox.wait_for(3, to="codeonly@example.com")  # the last email
 
 
 # --- Breached passwords ---------------------------------------------------------

@@ -22,7 +22,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support.browser import Visit
-from tests.support.factories import PASSWORD, UserFactory, fresh_code, give_totp
+from tests.support.factories import PASSWORD, UserFactory, fresh_totp_code, give_totp
 from tests.support.flows import NEW_PASSWORD, link_in
 from tests.support.processes import NextApp, NextBuild, Web, free_port, service_env
 
@@ -296,7 +296,7 @@ def test_an_account_with_an_authenticator_app_signs_in_with_its_code(tab, artifa
     expect(heading(page)).to_have_text("Two-step verification")
     tab.screenshot(artifacts, "nextjs-second-factor")
 
-    code = fresh_code(secret)
+    code = fresh_totp_code(secret)
     totp = pyotp.TOTP(secret)
     now = time.time()
     near = {totp.at(now, counter_offset=offset) for offset in (-1, 0, 1)}

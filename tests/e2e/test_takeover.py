@@ -251,6 +251,7 @@ def test_an_address_a_stranger_added_unverified_never_opens_or_blocks_its_owner(
         LOGIN,
         {"login": "attacker@example.com", "password": ATTACKER_PASSWORD},
     )
+    web.submit(attacker, "/accounts/reauthenticate/", {"password": ATTACKER_PASSWORD})
     web.submit(
         attacker, "/accounts/email/", {"email": "target@example.com", "action_add": ""}
     )

@@ -4,9 +4,11 @@ request at a time, through Django's test client."""
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from tests.support.factories import PASSWORD
+from tests.support.flows import mailed_code
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -61,3 +63,19 @@ def refresh(client: Client, refresh_token: str):
 
 def me(client: Client, **headers) -> int:
     return client.get("/api/me", headers=headers).status_code
+
+
+def login_by_code(client: Client, email: str, **headers: str):
+    """Sign in over the app client with a code mailed to `email`, read from
+    the outbox as the person would read it from the mail; (status, body)."""
+    status, body = call(client, "post", f"{APP}/auth/code/request", {"email": email})
+    assert status == HTTPStatus.UNAUTHORIZED, body
+    token = {"X-Session-Token": body["meta"]["session_token"]}
+    return call(
+        client,
+        "post",
+        f"{APP}/auth/code/confirm",
+        {"code": mailed_code(email)},
+        **token,
+        **headers,
+    )

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.urls import reverse
 
+from mail.models import OutgoingEmail
 from tests.support.factories import PASSWORD
 
 if TYPE_CHECKING:
@@ -48,3 +49,17 @@ def found(pattern: str, text: str, group: int = 1) -> str:
         msg = f"{pattern!r} not found in:\n{text}"
         raise AssertionError(msg)
     return match[group]
+
+
+def code_in(text: str) -> str:
+    """The code on a line of its own in a mailed code's text (allauth's
+    format, ABCD-EFGH)."""
+    return found(r"(?m)^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", text)
+
+
+def mailed_code(email: str) -> str:
+    """The code in the newest mail to `email` still in the outbox: a login
+    code, or a reauthentication code."""
+    row = OutgoingEmail.objects.filter(to=email).order_by("-pk").first()
+    assert row is not None, f"no mail to {email}"
+    return code_in(row.body_text)

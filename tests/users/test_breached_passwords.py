@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from mail.models import OutgoingEmail
 from tests.support.factories import PASSWORD
-from tests.support.flows import NEW_PASSWORD, signup
+from tests.support.flows import NEW_PASSWORD, link_in, path_of, signup
 from tests.support.pwned import BREACHED, FakeRangeAPI, _sha1
 from users.models import User
 from users.password_validation import breach_count
@@ -130,3 +131,47 @@ def test_an_url_that_is_not_http_is_never_fetched(settings, url, caplog):
 
     assert breach_count(BREACHED_PASSWORD) == 0
     assert "not http(s)" in caplog.text
+
+
+def reset_link(email: str) -> str:
+    """Ask for a reset of `email`'s password; the link in the mail."""
+    Client().post(reverse("account_reset_password"), {"email": email})
+    mail = OutgoingEmail.objects.get(to=email, kind="password_reset")
+    return path_of(link_in(mail.body_text, "/password/reset/key/"))
+
+
+@pytest.mark.django_db
+def test_a_password_reset_to_a_breached_one_is_refused(user, range_api):
+    client = Client()
+    form = client.get(reset_link(user.email))["Location"]
+
+    refused = client.post(
+        form, {"password1": BREACHED_PASSWORD, "password2": BREACHED_PASSWORD}
+    )
+
+    assert refused.status_code == HTTPStatus.OK
+    assert "data breach" in str(refused.context["form"].errors)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # The same link still takes a password nobody has seen.
+    taken = client.post(form, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert taken.status_code == HTTPStatus.FOUND
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_password_reset_over_the_api_refuses_a_breached_one(user, range_api):
+    key = reset_link(user.email).removeprefix("/accounts/password/reset/key/")
+
+    response = Client().post(
+        "/_allauth/app/v1/auth/password/reset",
+        {"key": key.rstrip("/"), "password": BREACHED_PASSWORD},
+        content_type="application/json",
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    (error,) = response.json()["errors"]
+    assert (error["param"], error["code"]) == ("password", "password_pwned")
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)

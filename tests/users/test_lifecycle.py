@@ -244,3 +244,14 @@ def test_the_delete_page_needs_the_box_ticked(user):
     assert response.status_code == HTTPStatus.OK
     assert response.context["form"].errors["confirm"]
     assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_the_delete_page_asks_in_the_readers_language(user):
+    client = Client(headers={"Accept-Language": "ko"})
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+    page = client.get(reverse("profile_delete")).content.decode()
+
+    assert "계정과 정보가 영구히 삭제된다는 것을 이해합니다." in page
+    assert "I understand" not in page

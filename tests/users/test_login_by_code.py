@@ -3,7 +3,6 @@ mailbox, and so keeps the takeover rules (issue 8) on its own path."""
 
 from __future__ import annotations
 
-import re
 from http import HTTPStatus
 
 import pytest
@@ -12,7 +11,7 @@ from django.test import Client
 
 from mail.models import OutgoingEmail
 from tests.support.factories import UserFactory
-from tests.support.flows import login, signup
+from tests.support.flows import login, mailed_code, signup
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +20,6 @@ ATTACKER_PASSWORD = "attacker-Chosen-secret-66"
 
 def request_code(client: Client, email: str):
     return client.post("/accounts/login/code/", {"email": email})
-
-
-def mailed_code(email: str) -> str:
-    """The code in the newest login-code mail to `email`, from the outbox."""
-    row = OutgoingEmail.objects.filter(to=email).order_by("-pk").first()
-    assert row is not None, f"no mail to {email}"
-    codes = re.findall(
-        r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", row.body_text, re.MULTILINE
-    )
-    assert codes, row.body_text
-    return codes[0]
 
 
 def test_a_code_mailed_to_the_address_signs_its_owner_in(user):

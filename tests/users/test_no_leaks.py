@@ -1,14 +1,23 @@
 """No response body, log record or email carries a password or a hash, and no
-log line carries a verification or reset link."""
+log line carries a verification or reset link; no second factor's secret
+leaves its owner's pages."""
 
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 
+import pyotp
 import pytest
+from celery.signals import before_task_publish
 from django.test import Client
 from django.urls import reverse
 
+from activity.models import Event
+from mail.models import OutgoingEmail
+from tests.support.api import APP, bearer, call, login, reauthenticate, tokens_of
+from tests.support.factories import UserFactory
 from tests.support.flows import found
 from users.models import User
 
@@ -94,3 +103,66 @@ def test_secrets_never_leak_through_the_whole_account_lifecycle(
     for link in links:
         assert link not in web_log
         assert link not in worker_log
+
+
+def test_second_factor_secrets_never_leak(mailbox, worker, caplog, staff_client):
+    """The app's seed and the recovery codes, old and new, reach their owner's
+    pages and answers only: never a log line of the web process or the
+    worker, an outbox row, an email, a queued task, an admin page, an
+    activity event or the export."""
+    caplog.set_level(logging.DEBUG)
+    start_of_log = len(worker.log())
+    published: list[str] = []
+
+    def on_publish(sender=None, body=None, headers=None, **kwargs) -> None:
+        published.append(repr((sender, body, headers)))
+
+    before_task_publish.connect(on_publish, weak=False)
+    try:
+        user = UserFactory.create(email="guarded@example.com")
+        access, _ = tokens_of(login(Client(), user.email)[1])
+        headers = bearer(access)
+        totp_path = f"{APP}/account/authenticators/totp"
+        codes_path = f"{APP}/account/authenticators/recovery-codes"
+        secret = call(Client(), "get", totp_path, **headers)[1]["meta"]["secret"]
+        assert reauthenticate(Client(), **headers) == HTTPStatus.OK
+        code = {"code": pyotp.TOTP(secret).now()}
+        assert call(Client(), "post", totp_path, code, **headers)[0] == HTTPStatus.OK
+        first_codes = call(Client(), "get", codes_path, **headers)[1]["data"][
+            "unused_codes"
+        ]
+        admin_page = staff_client.get(
+            reverse("admin:users_user_change", args=[user.pk])
+        ).content.decode()
+        renewed = call(Client(), "post", codes_path, {}, **headers)[1]
+        new_codes = renewed["data"]["unused_codes"]
+        export = call(Client(), "get", "/api/me/export", **headers)[1]
+        assert call(Client(), "delete", totp_path, **headers)[0] == HTTPStatus.OK
+        # Added, new codes, removed.
+        mailbox.wait_for(3, to=user.email)
+    finally:
+        before_task_publish.disconnect(on_publish)
+
+    secrets = [secret, *first_codes, *new_codes]
+    assert len(secrets) == 21
+    places = {
+        "web log": "\n".join(
+            r.getMessage() for r in caplog.records if not r.name.startswith("mail.")
+        ),
+        "worker log": worker.log()[start_of_log:],
+        "outbox rows": json.dumps(
+            list(OutgoingEmail.objects.filter(to=user.email).values()), default=str
+        ),
+        "emails": "\n".join(m.raw for m in mailbox.received),
+        "queued tasks": "\n".join(published),
+        "admin page": admin_page,
+        "activity": json.dumps(
+            list(Event.objects.filter(user=user).values()), default=str
+        ),
+        "export": json.dumps(export),
+    }
+    assert published, "no task was queued: the check would prove nothing"
+    assert "Authenticator app" in admin_page  # the factor is listed, bare
+    for place, text in places.items():
+        leaked = [s for s in secrets if s in text]
+        assert leaked == [], f"{place} holds a secret"

@@ -11,6 +11,7 @@ from django.test import Client
 
 from mail.models import OutgoingEmail
 from tests.support.api import APP, bearer, call, login, me, refresh, tokens_of
+from tests.support.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,89 @@ def test_the_session_page_lists_devices_in_the_browser(client, user):
 
     assert page.status_code == HTTPStatus.OK
     assert UserSession.objects.filter(user=user).count() == 1
+
+
+# --- The signed-in devices page ------------------------------------------------------
+
+
+def signed_in_on_the_page(user, user_agent: str = LAPTOP) -> Client:
+    client = Client(headers={"User-Agent": user_agent})
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    return client
+
+
+def test_the_page_lists_each_signed_in_device(user):
+    page = signed_in_on_the_page(user)
+    login(Client(), user.email, **{"User-Agent": PHONE})
+
+    html = page.get("/accounts/sessions/").content.decode()
+
+    assert LAPTOP in html
+    assert PHONE in html
+    assert html.count("127.0.0.1") == 2
+    # Every device but this one has a button of its own.
+    assert html.count("/end/") == 1
+
+
+def test_ending_one_device_on_the_page_ends_its_tokens_at_once(user):
+    page = signed_in_on_the_page(user)
+    phone, phone_refresh = tokens_of(
+        login(Client(), user.email, **{"User-Agent": PHONE})[1]
+    )
+    laptop, _ = tokens_of(login(Client(), user.email, **{"User-Agent": LAPTOP})[1])
+    target = UserSession.objects.get(user=user, user_agent=PHONE)
+
+    response = page.post(f"/accounts/sessions/{target.pk}/end/")
+
+    assert response["Location"] == "/accounts/sessions/"
+    assert me(Client(), **bearer(phone)) == HTTPStatus.UNAUTHORIZED
+    assert refresh(Client(), phone_refresh)[0] == HTTPStatus.BAD_REQUEST
+    assert me(Client(), **bearer(laptop)) == HTTPStatus.OK
+    assert page.get("/profile/").status_code == HTTPStatus.OK  # still signed in
+    assert UserSession.objects.filter(user=user).count() == 2
+    assert OutgoingEmail.objects.filter(
+        to=user.email, subject__endswith="A device was signed out of your account"
+    ).exists()
+
+
+def test_ending_all_other_devices_on_the_page_ends_their_tokens(user):
+    page = signed_in_on_the_page(user)
+    phone, _ = tokens_of(login(Client(), user.email, **{"User-Agent": PHONE})[1])
+    laptop, laptop_refresh = tokens_of(
+        login(Client(), user.email, **{"User-Agent": LAPTOP})[1]
+    )
+
+    response = page.post("/accounts/sessions/")
+
+    assert response["Location"] == "/accounts/sessions/"
+    assert me(Client(), **bearer(phone)) == HTTPStatus.UNAUTHORIZED
+    assert me(Client(), **bearer(laptop)) == HTTPStatus.UNAUTHORIZED
+    assert refresh(Client(), laptop_refresh)[0] == HTTPStatus.BAD_REQUEST
+    assert page.get("/profile/").status_code == HTTPStatus.OK
+    assert UserSession.objects.filter(user=user).count() == 1
+
+
+def test_ending_this_devices_own_session_signs_this_browser_out(user):
+    page = signed_in_on_the_page(user)
+    (own,) = UserSession.objects.filter(user=user)
+
+    response = page.post(f"/accounts/sessions/{own.pk}/end/")
+
+    assert response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in page.session
+    assert not UserSession.objects.filter(user=user).exists()
+
+
+def test_a_device_of_another_account_cannot_be_ended(user):
+    stranger = UserFactory.create()
+    login(Client(), stranger.email)
+    (theirs,) = UserSession.objects.filter(user=stranger)
+    page = signed_in_on_the_page(user)
+
+    response = page.post(f"/accounts/sessions/{theirs.pk}/end/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert UserSession.objects.filter(pk=theirs.pk).exists()
+    assert page.get(f"/accounts/sessions/{theirs.pk}/end/").status_code == (
+        HTTPStatus.METHOD_NOT_ALLOWED
+    )

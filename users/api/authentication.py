@@ -18,6 +18,7 @@ from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
+from users import reauthentication
 from users.models import with_primary_verified
 
 if TYPE_CHECKING:
@@ -110,11 +111,22 @@ def acting_as(request: HttpRequest, caller: Caller) -> Iterator[HttpRequest]:
 
 def recently_reauthenticated(request: HttpRequest, caller: Caller) -> bool:
     """Whether the caller proved who they are again within
-    DJANGO_REAUTHENTICATION_TIMEOUT, as allauth judges it."""
+    DJANGO_REAUTHENTICATION_TIMEOUT: as allauth judges it, and by a mailed
+    code for an account allauth has no way to ask (users/reauthentication.py)."""
     with acting_as(request, caller):
-        return did_recently_reauthenticate(request)
+        return did_recently_reauthenticate(
+            request
+        ) and not reauthentication.must_prove_mailbox(request, caller.user)
 
 
 def reauthentication_flows(caller: Caller) -> list[dict]:
-    """How the caller can reauthenticate, in allauth's words."""
-    return get_reauthentication_flows(caller.user)
+    """How the caller can reauthenticate, in allauth's words; for an account
+    with no password and no factor, by a mailed code."""
+    return get_reauthentication_flows(caller.user) or [{"id": reauthentication.FLOW}]
+
+
+def keep_session(caller: Caller) -> None:
+    """Save what a view wrote to a token caller's session; a cookie caller's
+    is saved by Django's SessionMiddleware."""
+    if not caller.by_cookie:
+        caller.session.save()

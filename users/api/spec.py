@@ -72,8 +72,10 @@ OUR_PATHS = {
                 "session and token, and mails a confirmation. Needs a "
                 "reauthentication within `DJANGO_REAUTHENTICATION_TIMEOUT`: "
                 "otherwise 401 with `reauthentication_required` and the flows "
-                "to reauthenticate by. With the session cookie, the "
-                "`X-CSRFToken` header is needed too."
+                "to reauthenticate by (`reauthenticate_by_code` for an "
+                "account with neither password nor second factor: see "
+                "`/api/me/reauthenticate/code/request`). With the session "
+                "cookie, the `X-CSRFToken` header is needed too."
             ),
             "security": AUTHENTICATED,
             "responses": {
@@ -82,6 +84,59 @@ OUR_PATHS = {
                 "403": OUR_ERROR,
             },
         },
+    },
+    "/api/me/reauthenticate/code/request": {
+        "post": {
+            "tags": [OUR_TAG],
+            "summary": "Mail a reauthentication code",
+            "description": (
+                "For an account with neither password nor second factor, "
+                "whose reauthentication flow is `reauthenticate_by_code`: "
+                "mails a code to its primary address. Other accounts get 400 "
+                "`code_not_available`; too many requests, 429."
+            ),
+            "security": AUTHENTICATED,
+            "responses": {
+                "200": answer("The code is on its way.", "OurStatus"),
+                "400": OUR_ERROR,
+                "401": OUR_ERROR,
+                "403": OUR_ERROR,
+                "429": OUR_ERROR,
+            },
+        }
+    },
+    "/api/me/reauthenticate/code/confirm": {
+        "post": {
+            "tags": [OUR_TAG],
+            "summary": "Reauthenticate with the mailed code",
+            "description": (
+                "The code from the email: the caller then counts as "
+                "reauthenticated for `DJANGO_REAUTHENTICATION_TIMEOUT`. A "
+                "wrong or expired code is 400 `incorrect_code`; after three "
+                "wrong tries the code is spent."
+            ),
+            "security": AUTHENTICATED,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string", "example": "ABCD-EFGH"}
+                            },
+                            "required": ["code"],
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": answer("Reauthenticated.", "OurStatus"),
+                "400": OUR_ERROR,
+                "401": OUR_ERROR,
+                "403": OUR_ERROR,
+            },
+        }
     },
     "/api/me/export": {
         "get": {
@@ -311,6 +366,9 @@ def _either(spec: dict, *responses: dict) -> dict:
 
 # Flows allauth 65.21 reports that its spec's Flow.id does not list.
 UNLISTED_FLOWS = ["mfa_login_webauthn", "mfa_signup_webauthn", "mfa_trust"]
+# ... and ours: a code mailed to an account with neither password nor
+# second factor (users/reauthentication.py).
+UNLISTED_FLOWS.append("reauthenticate_by_code")
 
 
 def _document_allauths_other_answers(spec: dict) -> None:
@@ -328,6 +386,21 @@ def _document_allauths_other_answers(spec: dict) -> None:
     request_code["responses"].setdefault(
         "200", {"$ref": "#/components/responses/Authenticated"}
     )
+    # Renewing recovery codes answers with the new codes, as viewing them does.
+    renew = spec["paths"]["/_allauth/{client}/v1/account/authenticators/recovery-codes"]
+    renew["post"]["responses"].setdefault(
+        "200", {"$ref": "#/components/responses/RecoveryCodes"}
+    )
+    # "?passwordless" counts by its presence, whatever its value, as its own
+    # description says; its schema said boolean.
+    spec["components"]["parameters"]["PasswordLess"]["schema"] = {"type": "string"}
+    # Adding a key takes "passwordless" (a passkey, shown as one), as on the
+    # pages: allauth's input reads it (AddWebAuthnForm), its spec leaves it out.
+    add_key = spec["components"]["requestBodies"]["AddWebAuthnAuthenticator"]
+    add_key["content"]["application/json"]["schema"]["properties"]["passwordless"] = {
+        "type": "boolean",
+        "description": "A passkey, to sign in with alone.",
+    }
 
 
 def _without_disabled_login_fields(schema):

@@ -16,5 +16,15 @@ urlpatterns = [
     path("api/me", views.me, name="api_me"),
     path("api/me/export", views.export, name="api_me_export"),
     path("api/me/activity", views.activity, name="api_me_activity"),
+    path(
+        "api/me/reauthenticate/code/request",
+        views.request_reauthentication_code,
+        name="api_reauthentication_code_request",
+    ),
+    path(
+        "api/me/reauthenticate/code/confirm",
+        views.confirm_reauthentication_code,
+        name="api_reauthentication_code_confirm",
+    ),
     path("api/token/refresh", views.refresh_with_cookie, name="api_token_refresh"),
 ]

@@ -4,6 +4,9 @@
   allauth's API (users/api/authentication.py). It shows how a project adds
   endpoints of its own: describe each in `OUR_PATHS` (users/api/spec.py).
   `DELETE /api/me` deletes the account, after a fresh reauthentication.
+- `POST /api/me/reauthenticate/code/request` and `.../confirm`: a code
+  mailed to an account with neither password nor second factor, as its
+  reauthentication (users/reauthentication.py).
 - `GET /api/me/export` and `GET /api/me/activity`: what we hold about the
   person, and their security events.
 - `POST /api/token/refresh`: the refresh-token cookie traded for a new access
@@ -23,9 +26,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from activity.events import as_json, page_of
+from users import reauthentication
 from users.api.authentication import (
     Caller,
+    acting_as,
     authenticate,
+    keep_session,
     passes_csrf_check,
     reauthentication_flows,
     recently_reauthenticated,
@@ -83,11 +89,7 @@ def me(request: HttpRequest) -> JsonResponse:
 
 def _delete_me(request: HttpRequest, caller: Caller) -> JsonResponse:
     if not passes_csrf_check(request, caller):
-        return error_response(
-            HTTPStatus.FORBIDDEN,
-            "The CSRF token is missing or incorrect.",
-            "csrf_failed",
-        )
+        return _csrf_failed()
     if not recently_reauthenticated(request, caller):
         # allauth's answer when a change needs the password (or a factor) again.
         response = error_response(
@@ -100,6 +102,76 @@ def _delete_me(request: HttpRequest, caller: Caller) -> JsonResponse:
         body["meta"] = {"is_authenticated": True}
         return JsonResponse(body, status=HTTPStatus.UNAUTHORIZED)
     delete_account(request, caller.user)
+    return JsonResponse({"status": HTTPStatus.OK})
+
+
+def _csrf_failed() -> JsonResponse:
+    return error_response(
+        HTTPStatus.FORBIDDEN, "The CSRF token is missing or incorrect.", "csrf_failed"
+    )
+
+
+def _code_caller(request: HttpRequest) -> Caller | JsonResponse:
+    """The caller of a reauthentication-by-code endpoint, or the refusal."""
+    caller = authenticate(request)
+    if caller is None:
+        return _not_authenticated()
+    if not passes_csrf_check(request, caller):
+        return _csrf_failed()
+    if not reauthentication.needs_mailed_code(caller.user):
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "Reauthenticate with your password or a second factor.",
+            "code_not_available",
+        )
+    return caller
+
+
+# The code goes through the outbox, in the request's transaction.
+@csrf_exempt
+@require_http_methods(["POST"])
+def request_reauthentication_code(request: HttpRequest) -> JsonResponse:
+    """Mail a code to an account with neither password nor second factor."""
+    caller = _code_caller(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    with acting_as(request, caller):
+        sent = reauthentication.send_code(request, caller.user)
+    keep_session(caller)
+    if not sent:
+        return error_response(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "Too many codes were asked for. Try again in a minute.",
+            "too_many_requests",
+        )
+    return JsonResponse({"status": HTTPStatus.OK})
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def confirm_reauthentication_code(request: HttpRequest) -> JsonResponse:
+    """The mailed code: right, and the caller counts as reauthenticated."""
+    caller = _code_caller(request)
+    if isinstance(caller, JsonResponse):
+        return caller
+    try:
+        code = json.loads(request.body).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    if not isinstance(code, str) or not code:
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "This field is required.", "required", "code"
+        )
+    with acting_as(request, caller):
+        confirmed = reauthentication.confirm_code(request, caller.user, code)
+    keep_session(caller)
+    if not confirmed:
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "This code is wrong or has expired. Ask for a new one.",
+            "incorrect_code",
+            "code",
+        )
     return JsonResponse({"status": HTTPStatus.OK})
 
 
