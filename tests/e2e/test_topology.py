@@ -314,8 +314,16 @@ def test_the_deployment_survives_upgrades_crashes_and_a_database_restart(
         timeout=30,
     )
 
-    access_log = {line["request_id"]: line for line in nginx.access_log()}
     assert too_large.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    # nginx logs a request once it has drained its body, after answering.
+    wait_until(
+        lambda: any(
+            line["request_id"] == "body-over-the-limit" for line in nginx.access_log()
+        ),
+        10,
+        "the refused request in nginx's access log",
+    )
+    access_log = {line["request_id"]: line for line in nginx.access_log()}
     assert access_log["body-over-the-limit"]["upstream_addr"] in ("", "-")
     assert_rolling_lost_nothing(traffic, timeline, access_log)
     assert_only_the_crashed_requests_failed(traffic, deployment, timeline, access_log)
