@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -27,14 +27,15 @@ class PurgeForm(forms.Form):
     days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
 
 
-# Every column but the bodies, which hold live links.
+# Every column but the bodies, which hold live links; the next attempt only
+# while there will be one.
 SHOWN_FIELDS = (
     "to",
     "subject",
-    "kind",
+    "kind_label",
     "status",
     "attempts",
-    "next_attempt_at",
+    "next_attempt",
     "last_error",
     "created_at",
     "sent_at",
@@ -42,21 +43,40 @@ SHOWN_FIELDS = (
 )
 
 
+def kind_labels() -> dict[str, str]:
+    """What each kind is called, in the reader's language (MAIL_KINDS)."""
+    if app_settings.KINDS is None:
+        return {}
+    return dict(import_string(app_settings.KINDS).choices)
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = OutgoingEmail.objects.values_list("kind", flat=True).distinct()
+        labels = kind_labels()
+        return sorted((kind, labels.get(kind, kind)) for kind in kinds)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(ReadOnlyAdmin):
     """The outbox, read-only. Bodies hold live links: they are never shown."""
 
     list_display = [
-        "id",
-        "kind",
         "to",
+        "kind_label",
         "status",
         "attempts",
         "created_at",
-        "next_attempt_at",
+        "next_attempt",
         "sent_at",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", KindFilter]
     search_fields = ["to"]
     date_hierarchy = "created_at"
     fields = SHOWN_FIELDS
@@ -65,6 +85,18 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
         return super().get_queryset(request).defer("body_text", "body_html")
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, email: OutgoingEmail) -> str:
+        return kind_labels().get(email.kind, email.kind)
+
+    @admin.display(description=_("next attempt at"), ordering="next_attempt_at")
+    def next_attempt(self, email: OutgoingEmail) -> datetime | None:
+        """A sent or failed row has no next attempt: its column keeps the
+        time of the last one, which is not worth showing as a future."""
+        if email.status in (OutgoingEmail.Status.PENDING, OutgoingEmail.Status.SENDING):
+            return email.next_attempt_at
+        return None
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return app_settings.RESENDER is not None and request.user.has_perm(

@@ -74,6 +74,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 name=settings.SITE_NAME,
                 domain=urlsplit(request.build_absolute_uri("/")).netloc,
             ),
+            # The sign-off links to the service (account/email/base_message.txt).
+            "site_url": request.build_absolute_uri("/"),
         }
         ctx.update(context)
         # The account the mail is about, when it is the recipient's, knows

@@ -12,7 +12,9 @@ class AccountsAdminConfig(admin_apps.AdminConfig):
 
 class UsersConfig(AppConfig):
     name = "users"
-    verbose_name = _("Users")
+    # The admin's section and breadcrumbs read "People > Users", not
+    # "Users > Users".
+    verbose_name = _("People")
 
     def ready(self) -> None:
         from allauth.account.signals import email_confirmed, password_reset

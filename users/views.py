@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
@@ -56,7 +57,9 @@ class DeleteAccountForm(forms.Form):
     """Deleting is for good: the person ticks that they understand."""
 
     confirm = forms.BooleanField(
-        label=_("I understand that my account and its data are deleted for good."),
+        label=gettext_lazy(
+            "I understand that my account and its data are deleted for good."
+        ),
         required=True,
     )
 

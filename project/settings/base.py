@@ -41,8 +41,13 @@ ALLOWED_HOSTS = allowed_hosts_from_env()
 # https://docs.djangoproject.com/en/6.1/topics/i18n/
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
-# Our catalog first; then our corrections of allauth's (translations/allauth/).
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "translations" / "allauth"]
+# Our catalog first; then our corrections of allauth's and Django's
+# (translations/allauth/, translations/django/).
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    BASE_DIR / "translations" / "allauth",
+    BASE_DIR / "translations" / "django",
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -296,6 +301,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 # The account policy for the outbox admin's "Retry failed emails now".
 MAIL_RESENDER = "users.emails.resend"
+# What the outbox admin calls each kind of account email.
+MAIL_KINDS = "users.emails.Kind"
 
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -361,3 +362,21 @@ def test_staff_remove_a_lost_factor_on_the_users_page(staff_client):
 
     assert response.status_code == HTTPStatus.FOUND, response.content[:3000]
     assert not Authenticator.objects.filter(user=person).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_reads_people_then_users_and_names_the_service(
+    staff_client, settings
+):
+    settings.SITE_NAME = "Hanbit"
+
+    page = staff_client.get(reverse("admin:users_user_changelist")).content.decode()
+
+    trail = page[page.index('<ol class="breadcrumbs">') :]
+    trail = trail[: trail.index("</ol>")]
+    assert re.findall(r"<li[^>]*>(?:<a [^>]*>)?([^<]*)", trail) == [
+        "Home",
+        "People",
+        "Users",
+    ]
+    assert "Hanbit administration" in page

@@ -68,8 +68,10 @@ class Text(HTMLParser):
 def english_left_on(html: str, english: set[str]) -> list[str]:
     parser = Text()
     parser.feed(html)
-    # The language switch names each language in its own tongue.
-    return [node for node in parser.nodes if node in english and node != "English"]
+    # The language switch names each language in its own tongue, and the
+    # service goes by its configured name.
+    names = {"English", settings.SITE_NAME}
+    return [node for node in parser.nodes if node in english and node not in names]
 
 
 def signed_in_with_factors() -> Client:

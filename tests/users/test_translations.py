@@ -11,10 +11,12 @@ from http import HTTPStatus
 
 import polib
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.korean import banned_in
 from tests.support.processes import ROOT
 from users.models import User
 
@@ -56,6 +58,16 @@ def test_every_string_of_ours_has_a_korean_translation(tmp_path):
     assert len(catalog) > 50
     assert [e.msgid for e in catalog.untranslated_entries()] == []
     assert [e.msgid for e in catalog.fuzzy_entries()] == []
+
+
+def test_no_korean_translation_uses_a_banned_term():
+    """Ours and our corrections of allauth's (docs/glossary-ko.md)."""
+    found = []
+    for folder in settings.LOCALE_PATHS:
+        for entry in polib.pofile(str(folder / "ko" / "LC_MESSAGES" / "django.po")):
+            for text in (entry.msgstr, *entry.msgstr_plural.values()):
+                found += [(entry.msgid, term) for term in banned_in(text)]
+    assert found == []
 
 
 @pytest.mark.django_db
