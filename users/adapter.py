@@ -179,6 +179,11 @@ class AccountAdapter(DefaultAccountAdapter):
             return settled
         return super().confirm_email(request, email_address)
 
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        """After a change of password, the profile, where the message says so
+        (allauth would show the change form again)."""
+        return reverse("profile")
+
     def get_login_stages(self) -> list[str]:
         return [
             "users.stages.EmailVerificationStage"

@@ -195,9 +195,10 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 # Tell people when their password or addresses change: the one warning they
 # get if someone else did it.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Changing the password ends every session, this one too, and with them
-# every JWT issued to them: whoever knew the old password is out.
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# Changing the password keeps this session signed in, under a new key, and
+# ends every other one, with every JWT issued to them (users/sessions.py):
+# whoever knew the old password is out, and the person is not.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # A new address replaces the old one only once it is verified; until then
 # the old one still signs in.
 ACCOUNT_CHANGE_EMAIL = True
