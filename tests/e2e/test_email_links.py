@@ -19,11 +19,14 @@ pytestmark = [
 ]
 
 
+@pytest.mark.parametrize("tricky", [False, True], ids=["plain", "tricky-input"])
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_every_link_in_every_email_opens_a_page(web, settings, language):
+def test_every_link_in_every_email_opens_a_page(web, settings, language, tricky):
+    """Also when people's names and addresses are full of markup, Korean,
+    emoji and right-to-left text (tests/support/emails.py's tricky Sender)."""
     settings.PUBLIC_URL = web.url  # links lead to the server under test
     broken = []
-    for name, email in every_email(language).items():
+    for name, email in every_email(language, tricky=tricky).items():
         text_links = links_in_text(email.body_text)
         html_links = links_in_html(email.body_html)
         assert text_links, f"{name}: no link, not even the service's own"

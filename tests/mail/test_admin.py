@@ -135,4 +135,6 @@ def test_the_outbox_names_each_kind_in_the_readers_language(staff_client):
 
     listing = staff_client.get(OUTBOX, headers={"Accept-Language": "ko"})
 
-    assert '<td class="field-kind_label">비밀번호 재설정</td>' in listing.content.decode()
+    assert (
+        '<td class="field-kind_label">비밀번호 재설정</td>' in listing.content.decode()
+    )

@@ -21,7 +21,6 @@ from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import pyotp
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.core import context as allauth_context
@@ -35,6 +34,7 @@ from project.middleware import public_origin
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
+    fresh_code,
     give_recovery_codes,
     give_totp,
 )
@@ -84,15 +84,33 @@ def email_templates() -> set[str]:
     )
 
 
-class Sender:
-    """A person of `language` making the service send mail."""
+# What people type that a page or an email must show as typed, never as
+# markup: HTML, an emoji, Korean and right-to-left text (an override mark,
+# then Arabic).
+TRICKY_NAME = (
+    '<script>alert("x")</script> 김민지 🙂 \u202e\u0634\u0644\u0627\u0645 & <b>'
+)
 
-    def __init__(self, language: str) -> None:
+
+class Sender:
+    """A person of `language` making the service send mail; a `tricky` one
+    has a name and addresses full of markup (TRICKY_NAME, and a quoted
+    local part such as `"<i>&'signup'</i>"@example.com`)."""
+
+    def __init__(self, language: str, *, tricky: bool = False) -> None:
         self.language = language
+        self.tricky = tricky
         self.headers = {"Accept-Language": language}
 
+    def address(self, name: str) -> str:
+        if self.tricky:
+            return f"\"<i>&'{name}-{self.language}-{next(_serial)}'</i>\"@example.com"
+        return address(name, self.language)
+
     def user(self, name: str, **fields) -> User:
-        fields.setdefault("email", address(name, self.language))
+        fields.setdefault("email", self.address(name))
+        if self.tricky:
+            fields.setdefault("name", TRICKY_NAME)
         return UserFactory.create(language=self.language, **fields)
 
     def client(self, **headers: str) -> Client:
@@ -127,7 +145,7 @@ def _newest_to(recipient: str, after: int) -> OutgoingEmail:
 
 
 def _signup(s: Sender) -> str:
-    email = address("signup", s.language)
+    email = s.address("signup")
     s.client().post(
         "/accounts/signup/",
         {"email": email, "password1": PASSWORD, "password2": PASSWORD},
@@ -137,14 +155,14 @@ def _signup(s: Sender) -> str:
 
 def _added_address(s: Sender) -> str:
     user = s.user("adder")
-    email = address("added", s.language)
+    email = s.address("added")
     s.signed_in(user).post("/accounts/email/", {"email": email, "action_add": ""})
     return email
 
 
 def _changed_address(s: Sender) -> str:
     user = s.user("changer")
-    new = address("changed", s.language)
+    new = s.address("changed")
     client = s.signed_in(user)
     client.post("/accounts/email/", {"email": new, "action_add": ""})
     key = EmailConfirmationHMAC(EmailAddress.objects.get(email=new)).key
@@ -171,7 +189,7 @@ def _reset_done(s: Sender) -> str:
 
 
 def _unknown_account(s: Sender) -> str:
-    email = address("stranger", s.language)
+    email = s.address("stranger")
     s.client().post("/accounts/password/reset/", {"email": email})
     return email
 
@@ -224,9 +242,7 @@ def _password_set(s: Sender) -> str:
 
 def _address_removed(s: Sender) -> str:
     user = s.user("two-addresses")
-    EmailAddress.objects.create(
-        user=user, email=address("second", s.language), verified=True
-    )
+    EmailAddress.objects.create(user=user, email=s.address("second"), verified=True)
     second = EmailAddress.objects.get(user=user, primary=False).email
     s.signed_in(user).post("/accounts/email/", {"email": second, "action_remove": ""})
     return user.email
@@ -242,7 +258,7 @@ def _address_in_use(s: Sender) -> str:
 
 def _claimed_elsewhere(s: Sender) -> str:
     squatter = s.user("squatter")
-    email = address("claimed", s.language)
+    email = s.address("claimed")
     EmailAddress.objects.create(user=squatter, email=email, verified=False)
     owner = UserFactory.create(email=email, language=s.language, verified=False)
     key = EmailConfirmationHMAC(EmailAddress.objects.get(user=owner)).key
@@ -283,7 +299,7 @@ def _totp_activated(s: Sender) -> str:
     client = s.signed_in(user)
     client.get("/accounts/2fa/totp/activate/")
     secret = client.session["mfa.totp.secret"]
-    client.post("/accounts/2fa/totp/activate/", {"code": pyotp.TOTP(secret).now()})
+    client.post("/accounts/2fa/totp/activate/", {"code": fresh_code(secret)})
     return user.email
 
 
@@ -347,13 +363,14 @@ def uncovered() -> set[str]:
     return email_templates() - made
 
 
-def every_email(language: str) -> dict[str, OutgoingEmail]:
-    """Each email of MAKERS, made in `language`: the outbox row by name."""
+def every_email(language: str, *, tricky: bool = False) -> dict[str, OutgoingEmail]:
+    """Each email of MAKERS, made in `language` (by a `tricky` Sender, if
+    asked): the outbox row by name."""
     made = {}
     for name, make in MAKERS.items():
         before = OutgoingEmail.objects.order_by("-pk").values_list("pk", flat=True)
         last = before.first() or 0
-        sender = Sender(language)
+        sender = Sender(language, tricky=tricky)
         # allauth sends some notices once the change commits, still inside
         # the request; a test inside a transaction runs them itself.
         with (

@@ -4,7 +4,6 @@ that keep six-digit codes from being guessed."""
 
 from __future__ import annotations
 
-import time
 from http import HTTPStatus
 
 import pyotp
@@ -17,6 +16,7 @@ from tests.support.api import APP, bearer, call, login, me, reauthenticate, toke
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
+    fresh_code,
     give_recovery_codes,
     give_totp,
 )
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.django_db
 
 def pending_flows(body: dict) -> list[str]:
     return [flow["id"] for flow in body["data"]["flows"] if flow.get("is_pending")]
-
-
-def fresh_code(secret: str) -> str:
-    """The current code, with time left in its 30 s window to use it twice."""
-    totp = pyotp.TOTP(secret)
-    if totp.interval - time.time() % totp.interval < 5:
-        time.sleep(totp.interval - time.time() % totp.interval + 0.1)
-    return totp.now()
 
 
 def password_step(email: str) -> str:
