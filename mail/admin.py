@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from mail import outbox
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
-from project.admin import ReadOnlyAdmin
+from project.admin import ReadOnlyAdmin, short_time
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -55,7 +55,8 @@ class KindFilter(admin.SimpleListFilter):
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        kinds = OutgoingEmail.objects.values_list("kind", flat=True).distinct()
+        kinds = OutgoingEmail.objects.order_by().values_list("kind", flat=True)
+        kinds = kinds.distinct()
         labels = kind_labels()
         return sorted((kind, labels.get(kind, kind)) for kind in kinds)
 
@@ -72,9 +73,9 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
         "kind_label",
         "status",
         "attempts",
-        "created_at",
+        "created",
         "next_attempt",
-        "sent_at",
+        "sent",
     ]
     list_filter = ["status", KindFilter]
     search_fields = ["to"]
@@ -90,13 +91,21 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
     def kind_label(self, email: OutgoingEmail) -> str:
         return kind_labels().get(email.kind, email.kind)
 
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, email: OutgoingEmail) -> str:
+        return short_time(email.created_at)
+
     @admin.display(description=_("next attempt at"), ordering="next_attempt_at")
-    def next_attempt(self, email: OutgoingEmail) -> datetime | None:
+    def next_attempt(self, email: OutgoingEmail) -> str:
         """A sent or failed row has no next attempt: its column keeps the
         time of the last one, which is not worth showing as a future."""
         if email.status in (OutgoingEmail.Status.PENDING, OutgoingEmail.Status.SENDING):
-            return email.next_attempt_at
-        return None
+            return short_time(email.next_attempt_at)
+        return short_time(None)
+
+    @admin.display(description=_("sent"), ordering="sent_at")
+    def sent(self, email: OutgoingEmail) -> str:
+        return short_time(email.sent_at)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return app_settings.RESENDER is not None and request.user.has_perm(

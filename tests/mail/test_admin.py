@@ -8,9 +8,10 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 
 from mail.models import OutgoingEmail
+from project.admin import short_time
 from tests.support.factories import OutgoingEmailFactory
 
 OUTBOX = reverse("admin:mail_outgoingemail_changelist")
@@ -125,8 +126,8 @@ def test_only_a_row_still_to_send_shows_its_next_attempt(staff_client):
     ).content.decode()
 
     cells = re.findall(r'<td class="field-next_attempt[^"]*">(.*?)</td>', listing)
-    assert sorted(cells) == sorted(["-", formats.localize(timezone.localtime(later))])
-    assert formats.localize(timezone.localtime(later)) not in detail
+    assert sorted(cells) == sorted(["-", short_time(later)])
+    assert short_time(later) not in detail
 
 
 @pytest.mark.django_db

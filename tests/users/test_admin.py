@@ -40,8 +40,8 @@ def test_changelist_shows_the_email_columns(staff_client):
         "verified",
         "is_staff",
         "is_active",
-        "date_joined",
-        "last_login",
+        "joined",  # date_joined and last_login, 16 characters each
+        "last_signed_in",
     ]:
         assert column in response.context["cl"].list_display
 
