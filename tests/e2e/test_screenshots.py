@@ -129,6 +129,7 @@ def test_screenshots_of_every_page(visit, web, artifacts, viewport, language):
     log_in(member.page, person.email)
     speak(member, language)
     shoot(member, artifacts, "totp-activate" + suffix, "/accounts/2fa/totp/activate/")
+    shoot(member, artifacts, "email-change-pending" + suffix, "/accounts/email/")
 
     staff = visit(viewport)
     log_in(staff.page, "boss@example.com")

@@ -147,6 +147,13 @@ def without_password(language: str) -> tuple[Client, str]:
     return client, "/accounts/password/set/"
 
 
+def pending_change_of_address(language: str) -> tuple[Client, str]:
+    client = member(language)
+    user = User.objects.get(pk=client.session["_auth_user_id"])
+    EmailAddress.objects.create(user=user, email=f"new-{language}@example.com")
+    return client, "/accounts/email/"
+
+
 def outbox_row(language: str) -> tuple[Client, str]:
     row = OutgoingEmailFactory.create(status="sent", body_text="", body_html="")
     return staff(language), reverse("admin:mail_outgoingemail_change", args=[row.pk])
@@ -177,6 +184,7 @@ PAGES: dict[str, Page] = {
     "account_logout": as_member("/accounts/logout/"),
     "account_reauthenticate": as_member("/accounts/reauthenticate/"),
     "account_email": as_member("/accounts/email/"),
+    "account_email (a change pending)": pending_change_of_address,
     "account_change_password": as_member("/accounts/password/change/"),
     "account_set_password": without_password,
     "profile": as_member("/profile/"),
