@@ -48,6 +48,8 @@ LOCALE_PATHS = [
     BASE_DIR / "translations" / "allauth",
     BASE_DIR / "translations" / "django",
 ]
+# Where Django's date formats read wrongly (Korean: 오전 after the time).
+FORMAT_MODULE_PATH = ["project.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import polib
@@ -14,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats, translation
 
 from tests.support.factories import PASSWORD, UserFactory
 from tests.support.korean import banned_in
@@ -183,3 +185,12 @@ def test_english_users_still_get_english_mail(mailbox):
     (message,) = mailbox.wait_for(to="plain@example.com")
     assert not HANGUL.search(message.text)
     assert "Confirm your email address" in message.html
+
+
+def test_korean_dates_put_the_time_of_day_first():
+    moment = datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+
+    with translation.override("ko"):
+        written = formats.date_format(moment, "DATETIME_FORMAT")
+
+    assert written == "2026년 12월 7일 오후 2:05"
