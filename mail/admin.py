@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from mail import outbox
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
-from project.admin import ReadOnlyAdmin
+from project.admin import ReadOnlyAdmin, short_time
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -27,14 +27,15 @@ class PurgeForm(forms.Form):
     days = forms.IntegerField(label=_("Older than (days)"), min_value=1, max_value=3650)
 
 
-# Every column but the bodies, which hold live links.
+# Every column but the bodies, which hold live links; the next attempt only
+# while there will be one.
 SHOWN_FIELDS = (
     "to",
     "subject",
-    "kind",
+    "kind_label",
     "status",
     "attempts",
-    "next_attempt_at",
+    "next_attempt",
     "last_error",
     "created_at",
     "sent_at",
@@ -42,21 +43,41 @@ SHOWN_FIELDS = (
 )
 
 
+def kind_labels() -> dict[str, str]:
+    """What each kind is called, in the reader's language (MAIL_KINDS)."""
+    if app_settings.KINDS is None:
+        return {}
+    return dict(import_string(app_settings.KINDS).choices)
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = OutgoingEmail.objects.order_by().values_list("kind", flat=True)
+        kinds = kinds.distinct()
+        labels = kind_labels()
+        return sorted((kind, labels.get(kind, kind)) for kind in kinds)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(ReadOnlyAdmin):
     """The outbox, read-only. Bodies hold live links: they are never shown."""
 
     list_display = [
-        "id",
-        "kind",
         "to",
+        "kind_label",
         "status",
         "attempts",
-        "created_at",
-        "next_attempt_at",
-        "sent_at",
+        "created",
+        "next_attempt",
+        "sent",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", KindFilter]
     search_fields = ["to"]
     date_hierarchy = "created_at"
     fields = SHOWN_FIELDS
@@ -65,6 +86,26 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutgoingEmail]:
         return super().get_queryset(request).defer("body_text", "body_html")
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, email: OutgoingEmail) -> str:
+        return kind_labels().get(email.kind, email.kind)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, email: OutgoingEmail) -> str:
+        return short_time(email.created_at)
+
+    @admin.display(description=_("next attempt at"), ordering="next_attempt_at")
+    def next_attempt(self, email: OutgoingEmail) -> str:
+        """A sent or failed row has no next attempt: its column keeps the
+        time of the last one, which is not worth showing as a future."""
+        if email.status in (OutgoingEmail.Status.PENDING, OutgoingEmail.Status.SENDING):
+            return short_time(email.next_attempt_at)
+        return short_time(None)
+
+    @admin.display(description=_("sent"), ordering="sent_at")
+    def sent(self, email: OutgoingEmail) -> str:
+        return short_time(email.sent_at)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return app_settings.RESENDER is not None and request.user.has_perm(

@@ -43,5 +43,11 @@ class AppSettings:
         of the same kind, or say it cannot. Without one, the action is off."""
         return getattr(settings, "MAIL_RESENDER", None)
 
+    @property
+    def KINDS(self) -> str | None:
+        """Import path of the sending app's `TextChoices` of kinds, whose
+        labels the admin shows in place of the stored values."""
+        return getattr(settings, "MAIL_KINDS", None)
+
 
 app_settings = AppSettings()

@@ -79,6 +79,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 name=settings.SITE_NAME,
                 domain=urlsplit(request.build_absolute_uri("/")).netloc,
             ),
+            # The sign-off links to the service (account/email/base_message.txt).
+            "site_url": request.build_absolute_uri("/"),
         }
         ctx.update(context)
         # The account the mail is about, when it is the recipient's, knows
@@ -200,6 +202,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if settled is not None:
             return settled
         return super().confirm_email(request, email_address)
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        """After a change of password, the profile, where the message says so
+        (allauth would show the change form again)."""
+        return reverse("profile")
 
     def get_login_stages(self) -> list[str]:
         return [

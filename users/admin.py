@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from project.admin import short_time
 from users.addresses import CanonicalEmailField
 from users.emails import verification_limit_lifted
 from users.forms import UserChangeForm, UserCreationForm
@@ -90,7 +91,7 @@ FACTOR_KINDS = {
     Authenticator.Type.RECOVERY_CODES: _("Recovery codes"),
     Authenticator.Type.WEBAUTHN: _("Security key or passkey"),
 }
-FACTOR_FIELDS = ("kind", "name", "created_at", "last_used_at")
+FACTOR_FIELDS = ("kind", "name", "created", "last_used")
 
 
 class AuthenticatorInline(admin.TabularInline):
@@ -119,6 +120,16 @@ class AuthenticatorInline(admin.TabularInline):
             return authenticator.wrap().name
         return "-"
 
+    # allauth's fields have no verbose names: the admin would show
+    # "CREATED AT" in every language.
+    @admin.display(description=_("added"))
+    def created(self, authenticator: Authenticator) -> str:
+        return short_time(authenticator.created_at)
+
+    @admin.display(description=_("last used"))
+    def last_used(self, authenticator: Authenticator) -> str:
+        return short_time(authenticator.last_used_at)
+
 
 # allauth's own admin for factors shows their data: the TOTP secret and the
 # recovery codes' seed. Staff manage factors on the user's page instead.
@@ -135,8 +146,8 @@ class UserAdmin(auth_admin.UserAdmin):
         "verified",
         "is_staff",
         "is_active",
-        "date_joined",
-        "last_login",
+        "joined",
+        "last_signed_in",
     ]
     list_filter = ["is_staff", "is_active", VerifiedFilter]
     search_fields = ["email", "name"]
@@ -181,6 +192,14 @@ class UserAdmin(auth_admin.UserAdmin):
     @admin.display(boolean=True, ordering="verified", description=_("verified"))
     def verified(self, user: User) -> bool:
         return bool(getattr(user, "verified", False))  # annotated by get_queryset
+
+    @admin.display(description=_("date joined"), ordering="date_joined")
+    def joined(self, user: User) -> str:
+        return short_time(user.date_joined)
+
+    @admin.display(description=_("last login"), ordering="last_login")
+    def last_signed_in(self, user: User) -> str:
+        return short_time(user.last_login)
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

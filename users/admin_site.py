@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -38,8 +37,16 @@ def needs_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 
 class AccountsAdminSite(admin.AdminSite):
-    site_header = gettext_lazy("Accounts administration")
-    site_title = gettext_lazy("Accounts")
+    # The lists need the width more than a second copy of the index does.
+    enable_nav_sidebar = False
+
+    @property
+    def site_header(self) -> str:  # type: ignore[override]
+        return _("%(site_name)s administration") % {"site_name": settings.SITE_NAME}
+
+    @property
+    def site_title(self) -> str:  # type: ignore[override]
+        return settings.SITE_NAME
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and not needs_second_factor(request.user)

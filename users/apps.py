@@ -12,13 +12,21 @@ class AccountsAdminConfig(admin_apps.AdminConfig):
 
 class UsersConfig(AppConfig):
     name = "users"
-    verbose_name = _("Users")
+    # The admin's section and breadcrumbs read "People > Users", not
+    # "Users > Users".
+    verbose_name = _("People")
 
     def ready(self) -> None:
-        from allauth.account.signals import email_confirmed, password_reset
+        from allauth.account.signals import (
+            email_confirmed,
+            password_changed,
+            password_reset,
+            password_set,
+        )
 
         from users import (
             checks,  # noqa: F401 (registers the checks)
+            sessions,
             verification,
         )
         from users.addresses import canonicalise_allauth_email_fields
@@ -32,3 +40,6 @@ class UsersConfig(AppConfig):
         # verified ends in this signal, and every reset in the other.
         email_confirmed.connect(verification.on_email_confirmed)
         password_reset.connect(verification.on_password_reset)
+        # A new password signs out every other session (users/sessions.py).
+        password_changed.connect(sessions.on_password_changed)
+        password_set.connect(sessions.on_password_changed)

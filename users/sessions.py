@@ -4,6 +4,7 @@ Every login records a `UserSession` (allauth's signal handlers); a person
 lists them and ends any (/accounts/sessions/ and the headless API). Ending a
 session deletes it from the session store, and with it every JWT issued to
 it (access tokens are checked against their session, users/api/jwt_strategy.py).
+A password change ends every session but the one that made it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 
 from activity.devices import describe
@@ -57,6 +59,24 @@ def end_sessions_of(user: AbstractBaseUser, *, keep: str | None = None) -> int:
     for session in sessions:
         session.end()
     return len(sessions)
+
+
+def on_password_changed(request: HttpRequest, user: AbstractBaseUser, **kwargs) -> None:
+    """allauth's password_changed and password_set: every other session ends.
+
+    allauth (ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE off) has already given this
+    session a new key and the new password's hash, so it stays signed in.
+    Every other session is deleted with its device row, and each JWT issued
+    to it stops working at once; a session no device row names fails
+    Django's check of the password hash at its next request.
+    """
+    end_sessions_of(user, keep=request.session.session_key)
+    # An app client changing its password over the API holds access tokens
+    # of the session's old key: it is answered with a pair for the new one,
+    # as a login is (allauth issues them when the user "changed").
+    headless = getattr(getattr(request, "allauth", None), "headless", None)
+    if headless is not None and hasattr(headless, "_pre_user"):
+        headless._pre_user = AnonymousUser()  # noqa: SLF001
 
 
 class SessionActivityMiddleware:

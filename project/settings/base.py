@@ -41,8 +41,15 @@ ALLOWED_HOSTS = allowed_hosts_from_env()
 # https://docs.djangoproject.com/en/6.1/topics/i18n/
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
-# Our catalog first; then our corrections of allauth's (translations/allauth/).
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "translations" / "allauth"]
+# Our catalog first; then our corrections of allauth's and Django's
+# (translations/allauth/, translations/django/).
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    BASE_DIR / "translations" / "allauth",
+    BASE_DIR / "translations" / "django",
+]
+# Where Django's date formats read wrongly (Korean: 오전 after the time).
+FORMAT_MODULE_PATH = ["project.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -193,9 +200,10 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 # Tell people when their password or addresses change: the one warning they
 # get if someone else did it.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Changing the password ends every session, this one too, and with them
-# every JWT issued to them: whoever knew the old password is out.
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# Changing the password keeps this session signed in, under a new key, and
+# ends every other one, with every JWT issued to them (users/sessions.py):
+# whoever knew the old password is out, and the person is not.
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # A new address replaces the old one only once it is verified; until then
 # the old one still signs in.
 ACCOUNT_CHANGE_EMAIL = True
@@ -308,6 +316,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 # The account policy for the outbox admin's "Retry failed emails now".
 MAIL_RESENDER = "users.emails.resend"
+# What the outbox admin calls each kind of account email.
+MAIL_KINDS = "users.emails.Kind"
 
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html

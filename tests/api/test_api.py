@@ -178,6 +178,25 @@ def test_password_change_kills_every_access_token(user, mailbox):
     mailbox.wait_for(to=user.email)  # "your password was changed"
 
 
+@pytest.mark.django_db
+def test_an_app_that_changes_the_password_gets_tokens_of_its_new_session(user):
+    here, _ = tokens_of(login(Client(), user.email)[1])
+
+    status, body = call(
+        Client(),
+        "post",
+        f"{APP}/account/password/change",
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        **bearer(here),
+    )
+
+    assert status == HTTPStatus.OK
+    fresh, fresh_refresh = tokens_of(body)
+    assert me(Client(), **bearer(here)) == HTTPStatus.UNAUTHORIZED
+    assert me(Client(), **bearer(fresh)) == HTTPStatus.OK
+    assert refresh(Client(), fresh_refresh)[0] == HTTPStatus.OK
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("worker")
 def test_password_reset_over_json(user, mailbox):

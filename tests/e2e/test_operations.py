@@ -6,13 +6,16 @@ in one line, and `./dev run` refusing what it cannot do."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 import requests
@@ -310,12 +313,21 @@ def test_a_bad_setting_stops_every_entry_point_in_one_line(entry_point, name, va
 
 @pytest.fixture
 def checkout(tmp_path):
-    """A copy of the repository's entry script, beside the real .venv."""
+    """A fresh clone of the repository (what is committed), with the real
+    .venv's packages: what a newcomer has after `git clone`, less the
+    download. The .venv's own files are links, its install stamps the
+    clone's, so ./dev writes nothing into the real one."""
     copy = tmp_path / "checkout"
-    copy.mkdir()
-    shutil.copy(ROOT / "dev", copy / "dev")
-    (copy / "requirements").symlink_to(ROOT / "requirements")
-    (copy / ".venv").symlink_to(ROOT / ".venv")
+    subprocess.run(
+        ["git", "clone", "--quiet", str(ROOT), str(copy)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    (copy / ".venv").mkdir()
+    for entry in (ROOT / ".venv").iterdir():
+        if not entry.name.startswith(".installed-"):
+            (copy / ".venv" / entry.name).symlink_to(entry)
     return copy
 
 
@@ -371,3 +383,83 @@ def test_dev_run_refuses_a_second_copy_on_the_same_var(checkout):
 
     assert result.returncode == 1
     assert "another ./dev run is already using" in result.stderr
+
+
+def running_in(folder: Path) -> list[str]:
+    """The processes whose working directory is `folder` or inside it."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = (proc / "cwd").resolve()
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if cwd == folder or folder in cwd.parents:
+            found.append(f"{proc.name}: {command}")
+    return found
+
+
+def test_a_first_run_from_a_fresh_clone_serves_the_site_and_stops_cleanly(
+    checkout, tmp_path
+):
+    shutil.copy(checkout / ".env.dev.example", checkout / ".env")
+    # manage.py and ./dev run read the same .env: here, a database of its own.
+    database = tmp_path / "first-run.sqlite3"
+    with (checkout / ".env").open("a") as env:
+        env.write(f"DATABASE_URL=sqlite:///{database}\n")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "dev-run.log"
+    env = {"PATH": "/usr/bin:/bin", "PORT": str(port), "HOME": str(tmp_path)}
+    with log.open("wb") as output:
+        run = subprocess.Popen(
+            ["bash", "dev", "run"],
+            cwd=checkout,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a terminal's process group, for Ctrl-C
+        )
+
+    def home_answers() -> bool:
+        assert run.poll() is None, log.read_text()
+        try:
+            return requests.get(f"{base}/", timeout=5).ok
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(home_answers, 240, "the home page")
+        home = requests.get(f"{base}/", timeout=10)
+        assert "Accounts (dev)" in home.text  # DJANGO_SITE_NAME from .env
+        superuser = subprocess.run(
+            [".venv/bin/python", "manage.py", "createsuperuser", "--no-input"],
+            cwd=checkout,
+            env={
+                **env,
+                "DJANGO_SUPERUSER_EMAIL": "first@example.com",
+                "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert superuser.returncode == 0, superuser.stderr
+        browser = requests.Session()
+        web = Web(tmp_path, {}, port=port)
+        signed_in = web.submit(
+            browser,
+            "/accounts/login/",
+            {"login": "first@example.com", "password": PASSWORD},
+        )
+        assert signed_in.status_code == HTTPStatus.FOUND, signed_in.text[-2000:]
+        assert browser.get(f"{base}/admin/", timeout=10).ok
+    finally:
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C
+        run.wait(60)
+
+    assert database.exists()
+    wait_until(lambda: not running_in(checkout), 20, "every process gone")
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing listens

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mail.models import OutgoingEmail
+from project.admin import short_time
 from tests.support.factories import OutgoingEmailFactory
 
 OUTBOX = reverse("admin:mail_outgoingemail_changelist")
@@ -24,7 +26,7 @@ def test_outbox_admin_lists_filters_and_searches(staff_client):
 
     everything = staff_client.get(OUTBOX)
     failed = staff_client.get(OUTBOX, {"status__exact": "failed"})
-    resets = staff_client.get(OUTBOX, {"kind__exact": "password_reset"})
+    resets = staff_client.get(OUTBOX, {"kind": "password_reset"})
     found = staff_client.get(OUTBOX, {"q": "a@exa"})
 
     assert everything.status_code == HTTPStatus.OK
@@ -105,3 +107,35 @@ def test_retry_now_skips_rows_that_did_not_fail(staff_client):
 
     assert OutgoingEmail.objects.count() == 1
     assert b"Skipped 1 row" in response.content
+
+
+@pytest.mark.django_db
+def test_only_a_row_still_to_send_shows_its_next_attempt(staff_client):
+    later = timezone.now() + timedelta(hours=1)
+    OutgoingEmailFactory.create(to="waiting@example.com", next_attempt_at=later)
+    sent = OutgoingEmailFactory.create(
+        to="sent@example.com",
+        status="sent",
+        next_attempt_at=later,
+        sent_at=timezone.now(),
+    )
+
+    listing = staff_client.get(OUTBOX).content.decode()
+    detail = staff_client.get(
+        reverse("admin:mail_outgoingemail_change", args=[sent.pk])
+    ).content.decode()
+
+    cells = re.findall(r'<td class="field-next_attempt[^"]*">(.*?)</td>', listing)
+    assert sorted(cells) == sorted(["-", short_time(later)])
+    assert short_time(later) not in detail
+
+
+@pytest.mark.django_db
+def test_the_outbox_names_each_kind_in_the_readers_language(staff_client):
+    OutgoingEmailFactory.create(kind="password_reset")
+
+    listing = staff_client.get(OUTBOX, headers={"Accept-Language": "ko"})
+
+    assert (
+        '<td class="field-kind_label">비밀번호 재설정</td>' in listing.content.decode()
+    )

@@ -8,9 +8,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import pyotp
-
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, fresh_totp_code
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -149,6 +147,6 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
 def log_in_with_code(page: Page, email: str, secret: str) -> None:
     """Log in with the password, then the authenticator app's current code."""
     log_in(page, email)
-    field(page, "Code").fill(pyotp.TOTP(secret).now())
+    field(page, "Code").fill(fresh_totp_code(secret))
     with page.expect_navigation():
         page.get_by_role("button", name="Sign In", exact=True).click()

@@ -63,3 +63,11 @@ def mailed_code(email: str) -> str:
     row = OutgoingEmail.objects.filter(to=email).order_by("-pk").first()
     assert row is not None, f"no mail to {email}"
     return code_in(row.body_text)
+
+
+def prove_mailbox(client: Client, email: str) -> None:
+    """Reauthenticate `client`'s session by a code mailed to `email`, as an
+    account with neither password nor second factor must before a
+    sensitive change (users/reauthentication.py)."""
+    client.post("/accounts/reauthenticate/code/", {"send": "1"})
+    client.post("/accounts/reauthenticate/code/", {"code": mailed_code(email)})

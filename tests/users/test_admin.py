@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -39,8 +40,8 @@ def test_changelist_shows_the_email_columns(staff_client):
         "verified",
         "is_staff",
         "is_active",
-        "date_joined",
-        "last_login",
+        "joined",  # date_joined and last_login, 16 characters each
+        "last_signed_in",
     ]:
         assert column in response.context["cl"].list_display
 
@@ -361,3 +362,21 @@ def test_staff_remove_a_lost_factor_on_the_users_page(staff_client):
 
     assert response.status_code == HTTPStatus.FOUND, response.content[:3000]
     assert not Authenticator.objects.filter(user=person).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_reads_people_then_users_and_names_the_service(
+    staff_client, settings
+):
+    settings.SITE_NAME = "Hanbit"
+
+    page = staff_client.get(reverse("admin:users_user_changelist")).content.decode()
+
+    trail = page[page.index('<ol class="breadcrumbs">') :]
+    trail = trail[: trail.index("</ol>")]
+    assert re.findall(r"<li[^>]*>(?:<a [^>]*>)?([^<]*)", trail) == [
+        "Home",
+        "People",
+        "Users",
+    ]
+    assert "Hanbit administration" in page

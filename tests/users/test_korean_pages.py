@@ -73,8 +73,10 @@ class Text(HTMLParser):
 def english_left_on(html: str, english: set[str]) -> list[str]:
     parser = Text()
     parser.feed(html)
-    # The language switch names each language in its own tongue.
-    return [node for node in parser.nodes if node in english and node != "English"]
+    # The language switch names each language in its own tongue, and the
+    # service goes by its configured name.
+    names = {"English", settings.SITE_NAME}
+    return [node for node in parser.nodes if node in english and node not in names]
 
 
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -103,7 +105,8 @@ def untranslated_on(html: str) -> list[str]:
     parser.feed(html)
     found = []
     for node in parser.nodes:
-        if DATA.match(node):
+        # The service goes by its configured name, in any language.
+        if DATA.match(node) or node == settings.SITE_NAME:
             continue
         wording = DATA_IN_TEXT.sub("", node)
         if HANGUL.search(wording):

@@ -7,14 +7,18 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import polib
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats, translation
 
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.korean import banned_in
 from tests.support.processes import ROOT
 from users.models import User
 
@@ -56,6 +60,16 @@ def test_every_string_of_ours_has_a_korean_translation(tmp_path):
     assert len(catalog) > 50
     assert [e.msgid for e in catalog.untranslated_entries()] == []
     assert [e.msgid for e in catalog.fuzzy_entries()] == []
+
+
+def test_no_korean_translation_uses_a_banned_term():
+    """Ours and our corrections of allauth's (docs/glossary-ko.md)."""
+    found = []
+    for folder in settings.LOCALE_PATHS:
+        for entry in polib.pofile(str(folder / "ko" / "LC_MESSAGES" / "django.po")):
+            for text in (entry.msgstr, *entry.msgstr_plural.values()):
+                found += [(entry.msgid, term) for term in banned_in(text)]
+    assert found == []
 
 
 @pytest.mark.django_db
@@ -171,3 +185,12 @@ def test_english_users_still_get_english_mail(mailbox):
     (message,) = mailbox.wait_for(to="plain@example.com")
     assert not HANGUL.search(message.text)
     assert "Confirm your email address" in message.html
+
+
+def test_korean_dates_put_the_time_of_day_first():
+    moment = datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+
+    with translation.override("ko"):
+        written = formats.date_format(moment, "DATETIME_FORMAT")
+
+    assert written == "2026년 12월 7일 오후 2:05"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from allauth.usersessions.models import UserSession
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -123,10 +125,15 @@ def test_unknown_pages_are_a_404_not_a_500(client):
     assert client.get("/no/such/page/").status_code == HTTPStatus.NOT_FOUND
 
 
-def test_changing_the_password_on_the_web_signs_everyone_out(client, user, password):
+def test_changing_the_password_keeps_this_session_and_ends_every_other(
+    client, user, password
+):
     elsewhere = type(client)()
-    elsewhere.force_login(user)
+    elsewhere.post(
+        reverse("account_login"), {"login": user.email, "password": password}
+    )
     client.force_login(user)
+    before = client.session.session_key
 
     response = client.post(
         reverse("account_change_password"),
@@ -138,10 +145,16 @@ def test_changing_the_password_on_the_web_signs_everyone_out(client, user, passw
     )
 
     assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == reverse("profile")
     user.refresh_from_db()
     assert user.check_password("fresh-Meadow-Lark-91")
-    assert "_auth_user_id" not in client.session
+    assert client.session.session_key != before  # rotated
+    assert not Session.objects.filter(session_key=before).exists()
+    profile = client.get(reverse("profile"))
+    assert profile.status_code == HTTPStatus.OK
+    assert "Password successfully changed." in profile.content.decode()
     assert elsewhere.get(reverse("profile")).status_code == HTTPStatus.FOUND  # to login
+    assert UserSession.objects.filter(user=user).count() == 1
 
 
 def test_health_check_answers_without_a_session(client):

@@ -324,7 +324,53 @@ def served_schema() -> dict:
         {"name": OUR_TAG, "description": "Endpoints of this service, beside allauth's."}
     )
     spec.setdefault("x-tagGroups", []).append({"name": "Service", "tags": [OUR_TAG]})
+    _every_error_has_errors(spec)
     return spec
+
+
+# Every 4xx answer carries a list of errors (users/api/errors.py adds one
+# where allauth gives none).
+ERROR_LIST = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                    "param": {"type": "string"},
+                },
+                "required": ["message", "code"],
+            },
+        }
+    },
+    "required": ["errors"],
+}
+
+
+def _every_error_has_errors(spec: dict) -> None:
+    """Document the `errors` list on every 4xx answer of every operation."""
+    spec["components"]["schemas"]["ErrorList"] = copy.deepcopy(ERROR_LIST)
+    done: set[int] = set()
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, response in operation["responses"].items():
+                answer = resolve(spec, response)
+                if not status.startswith("4") or id(answer) in done:
+                    continue
+                done.add(id(answer))
+                body = answer.setdefault("content", {}).setdefault(
+                    "application/json", {}
+                )
+                schema = body.get("schema", {"type": "object"})
+                body["schema"] = {
+                    "allOf": [schema, {"$ref": "#/components/schemas/ErrorList"}]
+                }
 
 
 def _document_common_errors(
