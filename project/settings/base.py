@@ -15,7 +15,9 @@ from ops.logs import FORMATS, logging_config
 from project.settings.readers import (
     LOG_LEVELS,
     allowed_hosts_from_env,
+    anymail_from_env,
     broker_url_from_env,
+    dkim_key_from_env,
     env,
     from_email_from_env,
     frontend_urls_from_env,
@@ -296,6 +298,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 # The account policy for the outbox admin's "Retry failed emails now".
 MAIL_RESENDER = "users.emails.resend"
+
+# Email service providers (django-anymail): ANYMAIL_ESP makes MAILERS above
+# send through a provider's API; here its credentials, ANYMAIL_API_URL and
+# the webhooks' basic-auth ANYMAIL_WEBHOOK_SECRET.
+# https://anymail.dev/en/stable/installation/#anymail-settings-reference
+ANYMAIL = anymail_from_env()
+# Bounces and complaints (mail/suppression.py): this many soft bounces within
+# this many days make an address undeliverable, as one hard bounce does.
+MAIL_SOFT_BOUNCE_LIMIT = env.int("MAIL_SOFT_BOUNCE_LIMIT", default=3)
+MAIL_SOFT_BOUNCE_WINDOW_DAYS = env.int("MAIL_SOFT_BOUNCE_WINDOW_DAYS", default=7)
+# Seconds a provider's webhook call stays acceptable; within them each call
+# or event is taken once (mail/webhooks.py). Longer than providers retry.
+MAIL_WEBHOOK_MAX_AGE = env.int("MAIL_WEBHOOK_MAX_AGE", default=12 * 60 * 60)
+# DKIM signing of mail sent by SMTP (mail/backends.py), with the key published
+# at <selector>._domainkey.<From domain>; `manage.py check_mail_dns` checks it.
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY = dkim_key_from_env()
 
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
