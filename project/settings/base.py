@@ -358,6 +358,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mail.tasks.purge_sent_emails",
         "schedule": 24 * 60 * 60,
     },
+    "purge-webhook-receipts": {
+        "task": "mail.tasks.purge_webhook_receipts",
+        "schedule": 60 * 60,
+    },
     "purge-old-security-events": {
         "task": "activity.tasks.purge_old_events",
         "schedule": 24 * 60 * 60,

@@ -5,6 +5,8 @@
 - processes.py: the service's real processes (workers, beat, gunicorn) and
   private Redis servers and PostgreSQL clusters that tests may kill.
 - smtp.py: a real SMTP server on loopback that tests can slow or refuse.
+- providers.py: local stand-ins for the email providers' sending APIs;
+  webhooks.py: their webhook calls, signed as they sign them.
 - factories.py: factory_boy factories for users and outbox rows.
 - flows.py: signing up, logging in and reading links out of email.
 """
