@@ -15,10 +15,15 @@ class UsersConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self) -> None:
-        from allauth.account.signals import email_confirmed, password_reset
+        from allauth.account.signals import (
+            email_confirmed,
+            password_reset,
+            user_logged_in,
+        )
 
         from users import (
             checks,  # noqa: F401 (registers the checks)
+            deliverability,
             verification,
         )
         from users.addresses import canonicalise_allauth_email_fields
@@ -32,3 +37,8 @@ class UsersConfig(AppConfig):
         # verified ends in this signal, and every reset in the other.
         email_confirmed.connect(verification.on_email_confirmed)
         password_reset.connect(verification.on_password_reset)
+        # A mailbox proven again takes mail again; a sign-in tells the person
+        # about an address that takes none (users/deliverability.py).
+        email_confirmed.connect(deliverability.on_email_confirmed)
+        password_reset.connect(deliverability.on_password_reset)
+        user_logged_in.connect(deliverability.on_user_logged_in)

@@ -9,4 +9,11 @@ urlpatterns = [
     path("profile/export/", views.export_page, name="profile_export"),
     path("profile/activity/", include("activity.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    # Before allauth's accounts/ routes: the confirmation-sent page's resend.
+    path(
+        "accounts/email/resend/",
+        views.resend_verification,
+        name="resend_verification",
+    ),
+    path("accounts/email/retry/", views.retry_address, name="retry_address"),
 ]

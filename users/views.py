@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
+from users import deliverability
 from users.forms import ProfileForm
 from users.lifecycle import delete_account, export_account
 
@@ -83,3 +84,29 @@ def export_page(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = 'attachment; filename="account-export.json"'
     return response
+
+
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    """/accounts/email/resend/: the confirmation-sent page's "send it again",
+    for the address this session signed up (or signed in) with."""
+    messages.info(request, deliverability.resend_pending(request))
+    return redirect("account_email_verification_sent")
+
+
+@login_required
+@require_POST
+def retry_address(request: HttpRequest) -> HttpResponse:
+    """/accounts/email/retry/: the owner of an undeliverable address says
+    they fixed the mailbox; mail goes to it again (until it bounces again)."""
+    email = request.POST.get("email", "")
+    if deliverability.retry_address(cast("User", request.user), email):
+        messages.success(
+            request,
+            _(
+                "We will send email to %(email)s again. If it does not arrive "
+                "again, we will stop again and tell you."
+            )
+            % {"email": email},
+        )
+    return redirect("account_email")
