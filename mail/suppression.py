@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mail import signals
@@ -113,8 +113,12 @@ def clear(address: str, *, by: str) -> bool:
 
 
 def apply(report: Report) -> bool:
-    """Record `report`; whether it was about a message of ours."""
-    row = _row_of(report)
+    """Record `report`; whether it was about a message of ours.
+
+    A few statements, since providers post many: the row is found and
+    marked in one UPDATE, and a hard bounce or complaint lands on the
+    address in one upsert. Soft bounces, which count, take a row lock."""
+    row = _record_on_row(report)
     if row is None:
         logger.info(
             "%s %s report about no message of ours; ignored",
@@ -122,99 +126,180 @@ def apply(report: Report) -> bool:
             report.kind,
         )
         return False
-    _record_on_row(row, report)
+    row_id, address, sent_at = row
     if report.kind == DELIVERED:
         # A delivery breaks a run of soft bounces.
         Suppression.objects.filter(
-            address=row.to.lower(), suppressed_at__isnull=True, soft_bounces__gt=0
+            address=address, suppressed_at__isnull=True, soft_bounces__gt=0
         ).update(soft_bounces=0, soft_bounce_window_start=None)
         _on_commit(signals.email_delivered)
-        return True
-    _record_on_address(row, report)
+    elif report.kind == SOFT_BOUNCE:
+        _on_commit(signals.email_bounced, hard=False)
+        _count_soft_bounce(row_id, address, sent_at or report.timestamp, report)
+    else:
+        if report.kind == HARD_BOUNCE:
+            _on_commit(signals.email_bounced, hard=True)
+        else:
+            _on_commit(signals.email_complained)
+        _suppress_at_once(address, sent_at or report.timestamp, report)
     return True
 
 
-def _row_of(report: Report) -> OutgoingEmail | None:
-    rows = OutgoingEmail.objects.only("id", "to", "sent_at")
-    row = None
-    if report.outbox_id.isdigit():
-        row = rows.filter(pk=int(report.outbox_id)).first()
-    if row is None and report.message_id:
-        row = rows.filter(provider_message_id=report.message_id).first()
-    if row is None or row.to.lower() != report.recipient.lower():
-        return None
-    return row
+DELIVERY = {
+    DELIVERED: Delivery.DELIVERED,
+    SOFT_BOUNCE: Delivery.SOFT_BOUNCE,
+    HARD_BOUNCE: Delivery.BOUNCED,
+    COMPLAINT: Delivery.COMPLAINED,
+}
 
 
-def _record_on_row(row: OutgoingEmail, report: Report) -> None:
-    delivery = {
-        DELIVERED: Delivery.DELIVERED,
-        SOFT_BOUNCE: Delivery.SOFT_BOUNCE,
-        HARD_BOUNCE: Delivery.BOUNCED,
-        COMPLAINT: Delivery.COMPLAINED,
-    }[report.kind]
-    updates = OutgoingEmail.objects.filter(pk=row.pk)
-    if report.kind == DELIVERED:
-        # A late "delivered" never hides a bounce or complaint.
-        updates = updates.filter(delivery__in=["", Delivery.DELIVERED])
-    updates.update(delivery=delivery, delivery_at=timezone.now())
-
-
-def _record_on_address(row: OutgoingEmail, report: Report) -> None:
-    now = timezone.now()
-    sent_at = row.sent_at or report.timestamp
-    suppression, _created = Suppression.objects.select_for_update().get_or_create(
-        address=row.to.lower()
+def _record_on_row(report: Report) -> tuple[int, str, datetime | None] | None:
+    """Mark the row the report is about, found by the id we gave the
+    provider or by the provider's id, and only if the report's recipient is
+    its recipient: (id, address, sent_at), or None. A late "delivered"
+    never hides a bounce or a complaint."""
+    meta = OutgoingEmail._meta
+    column = {
+        f.name: connection.ops.quote_name(f.column or f.name)
+        for f in meta.concrete_fields
+    }
+    outbox_id = int(report.outbox_id) if report.outbox_id.isdigit() else -1
+    sql = (
+        f"UPDATE {connection.ops.quote_name(meta.db_table)} SET "  # noqa: S608 (names from the model)
+        f"{column['delivery']} = CASE WHEN %(delivered)s AND "
+        f"{column['delivery']} NOT IN ('', %(delivered_value)s) "
+        f"THEN {column['delivery']} ELSE %(delivery)s END, "
+        f"{column['delivery_at']} = %(now)s "
+        f"WHERE ({column['id']} = %(outbox_id)s OR (%(message_id)s <> '' AND "
+        f"{column['provider_message_id']} = %(message_id)s)) "
+        f"AND {column['to']} = %(to)s "
+        f"RETURNING {column['id']}, {column['to']}, {column['sent_at']}"
     )
-    if suppression.cleared_at and sent_at and sent_at < suppression.cleared_at:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "delivered": report.kind == DELIVERED,
+                "delivered_value": Delivery.DELIVERED.value,
+                "delivery": DELIVERY[report.kind].value,
+                "now": timezone.now(),
+                "outbox_id": outbox_id,
+                "message_id": report.message_id[:255],
+                "to": report.recipient.lower(),
+            },
+        )
+        return cursor.fetchone()
+
+
+def _suppress_at_once(address: str, sent_at: datetime | None, report: Report) -> None:
+    """A hard bounce or a complaint: undeliverable now, in one upsert. A
+    complaint outranks a bounce (the person does not want our mail); a
+    report about mail sent before the address was cleared changes nothing."""
+    reason = Reason.HARD_BOUNCE if report.kind == HARD_BOUNCE else Reason.COMPLAINT
+    table = connection.ops.quote_name(Suppression._meta.db_table)
+    takes = "(s.suppressed_at IS NULL OR EXCLUDED.reason = %(complaint)s)"
+    sql = (
+        f"INSERT INTO {table} AS s (address, reason, detail, provider, "  # noqa: S608 (names from the model)
+        "suppressed_at, cleared_by, soft_bounces, last_soft_bounce_message, "
+        "updated_at) VALUES (%(address)s, %(reason)s, %(detail)s, %(provider)s, "
+        "%(now)s, '', 0, '', %(now)s) "
+        "ON CONFLICT (address) DO UPDATE SET "
+        f"reason = CASE WHEN {takes} THEN EXCLUDED.reason ELSE s.reason END, "
+        f"detail = CASE WHEN {takes} THEN EXCLUDED.detail ELSE s.detail END, "
+        f"provider = CASE WHEN {takes} THEN EXCLUDED.provider ELSE s.provider END, "
+        "suppressed_at = COALESCE(s.suppressed_at, EXCLUDED.suppressed_at), "
+        "updated_at = EXCLUDED.updated_at "
+        "WHERE s.cleared_at IS NULL OR %(sent)s::timestamptz IS NULL "
+        "OR %(sent)s::timestamptz >= s.cleared_at "
+        "RETURNING suppressed_at"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "address": address,
+                "reason": reason.value,
+                "complaint": Reason.COMPLAINT.value,
+                "detail": report.detail[:500],
+                "provider": report.provider[:32],
+                "now": now,
+                "sent": sent_at,
+            },
+        )
+        changed = cursor.fetchone()
+    if changed is None:
         logger.info(
             "%s %s report about a message sent before the address was cleared; ignored",
             report.provider,
             report.kind,
         )
-        return
-    detail = report.detail[:500]
-    if report.kind == SOFT_BOUNCE:
-        _on_commit(signals.email_bounced, hard=False)
-        if suppression.is_active or suppression.last_soft_bounce_message == str(row.pk):
-            return  # already undeliverable, or this message counted already
-        window_start = suppression.soft_bounce_window_start
-        if window_start is None or now - window_start > app_settings.SOFT_BOUNCE_WINDOW:
-            suppression.soft_bounce_window_start = now
-            suppression.soft_bounces = 0
-        suppression.soft_bounces += 1
-        suppression.last_soft_bounce_message = str(row.pk)
-        if suppression.soft_bounces >= app_settings.SOFT_BOUNCE_LIMIT:
-            _suppress(suppression, Reason.SOFT_BOUNCES, report, detail, now)
-        suppression.save()
-        return
-    if report.kind == HARD_BOUNCE:
-        _on_commit(signals.email_bounced, hard=True)
-        reason = Reason.HARD_BOUNCE
-    else:
-        _on_commit(signals.email_complained)
-        reason = Reason.COMPLAINT
-    if not suppression.is_active or reason == Reason.COMPLAINT:
-        # A complaint outranks a bounce: the person does not want our mail.
-        _suppress(suppression, reason, report, detail, now)
-    suppression.save()
-
-
-def _suppress(
-    suppression: Suppression,
-    reason: str,
-    report: Report,
-    detail: str,
-    now: datetime,
-) -> None:
-    if not suppression.is_active:
-        suppression.suppressed_at = now
+    elif changed[0] == now:
         logger.warning(
             "Address marked undeliverable after a %s (%s)", reason, report.provider
         )
-    suppression.reason = reason
-    suppression.detail = detail
-    suppression.provider = report.provider
+
+
+def _count_soft_bounce(
+    row_id: int, address: str, sent_at: datetime | None, report: Report
+) -> None:
+    """A soft bounce counts, once per message, within the window; the
+    limit-th makes the address undeliverable. One upsert, which locks the
+    address's row as it counts."""
+    table = connection.ops.quote_name(Suppression._meta.db_table)
+    fresh = (
+        "(s.soft_bounce_window_start IS NULL "
+        "OR s.soft_bounce_window_start < %(window_start)s)"
+    )
+    count = f"(CASE WHEN {fresh} THEN 1 ELSE s.soft_bounces + 1 END)"
+    reached = f"({count} >= %(limit)s)"
+    sql = (
+        f"INSERT INTO {table} AS s (address, reason, detail, provider, "  # noqa: S608 (names from the model)
+        "suppressed_at, cleared_by, soft_bounces, soft_bounce_window_start, "
+        "last_soft_bounce_message, updated_at) VALUES (%(address)s, "
+        "CASE WHEN %(limit)s <= 1 THEN %(reason)s ELSE '' END, "
+        "CASE WHEN %(limit)s <= 1 THEN %(detail)s ELSE '' END, "
+        "CASE WHEN %(limit)s <= 1 THEN %(provider)s ELSE '' END, "
+        "CASE WHEN %(limit)s <= 1 THEN %(now)s END, "
+        "'', 1, %(now)s, %(message)s, %(now)s) "
+        "ON CONFLICT (address) DO UPDATE SET "
+        f"reason = CASE WHEN {reached} THEN %(reason)s ELSE s.reason END, "
+        f"detail = CASE WHEN {reached} THEN %(detail)s ELSE s.detail END, "
+        f"provider = CASE WHEN {reached} THEN %(provider)s ELSE s.provider END, "
+        f"suppressed_at = CASE WHEN {reached} THEN %(now)s END, "
+        f"soft_bounces = {count}, "
+        f"soft_bounce_window_start = CASE WHEN {fresh} THEN %(now)s "
+        "ELSE s.soft_bounce_window_start END, "
+        "last_soft_bounce_message = %(message)s, updated_at = %(now)s "
+        # Not while undeliverable already, nor twice for one message, nor
+        # for mail sent before the address was cleared.
+        "WHERE s.suppressed_at IS NULL AND s.last_soft_bounce_message <> %(message)s "
+        "AND (s.cleared_at IS NULL OR %(sent)s::timestamptz IS NULL "
+        "OR %(sent)s::timestamptz >= s.cleared_at) "
+        "RETURNING suppressed_at"
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "address": address,
+                "reason": Reason.SOFT_BOUNCES.value,
+                "detail": report.detail[:500],
+                "provider": report.provider[:32],
+                "now": now,
+                "window_start": now - app_settings.SOFT_BOUNCE_WINDOW,
+                "limit": app_settings.SOFT_BOUNCE_LIMIT,
+                "message": str(row_id),
+                "sent": sent_at,
+            },
+        )
+        changed = cursor.fetchone()
+    if changed is not None and changed[0] == now:
+        logger.warning(
+            "Address marked undeliverable after repeated soft bounces (%s)",
+            report.provider,
+        )
 
 
 def _on_commit(signal: Signal, **kwargs: object) -> None:

@@ -21,8 +21,8 @@ body. Here:
 - A body anymail's parsers choke on (a JSON array, not JSON, fields
   missing) or a report about a message we don't know: 200, so the provider
   stops retrying, and nothing changes.
-- Each event is taken once (its event id is a receipt too), and handed to
-  `suppression.apply`.
+- Each event is taken once (in SendGrid's batches, its event id is a
+  receipt too), and handed to `suppression.apply`.
 """
 
 from __future__ import annotations
@@ -101,6 +101,10 @@ class Guarded(AnymailBasicAuthMixin):
     """Our checks around one of anymail's tracking views."""
 
     provider = ""
+    # Whether one call carries many events, which another call (a retry of
+    # part of a batch) may carry again: then each event id is a receipt too.
+    # Otherwise the call's own receipt covers its one event.
+    batches = False
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -176,7 +180,11 @@ class Guarded(AnymailBasicAuthMixin):
         kind = self.kind_of(event)
         if kind is None or not event.recipient:
             return
-        if event.event_id and not receive(self.provider, f"event:{event.event_id}"):
+        if (
+            self.batches
+            and event.event_id
+            and not receive(self.provider, f"event:{event.event_id}:{event.recipient}")
+        ):
             return  # the same event in another call: taken already
         metadata = event.metadata if isinstance(event.metadata, dict) else {}
         suppression.apply(
@@ -280,6 +288,7 @@ class MailgunTracking(Guarded, MailgunTrackingWebhookView):
 
 class SendGridTracking(Guarded, SendGridTrackingWebhookView):
     provider = "sendgrid"
+    batches = True
 
     def __init__(self, **kwargs: Any) -> None:
         with warnings.catch_warnings():
