@@ -12,13 +12,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from mail import outbox
 from mail.models import OutgoingEmail
 from project.settings import readers
 from tests.support import providers as fake
-from tests.support.processes import free_port
+from tests.support.flows import signup
+from tests.support.processes import Worker, free_port, service_env, wait_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -218,3 +220,60 @@ def test_a_sweep_stops_its_batch_while_the_provider_is_down(provider, fake_provi
 
     assert (result.sent, result.unsent) == (0, 1)
     assert len(fake_providers.requests) == 1
+
+
+def test_a_provider_slower_than_the_timeout_defers_the_row(
+    monkeypatch, settings, fake_providers
+):
+    for name in PROVIDERS:
+        fake_providers.reset()
+        use_provider(monkeypatch, settings, name, fake_providers.api_url(name))
+        settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 1}
+        client = settings.ANYMAIL["AMAZON_SES_CLIENT_PARAMS"]
+        client["config"] |= {"connect_timeout": 1, "read_timeout": 1}
+        fake_providers.delay = 2.5
+        row = due_row(to=f"slow-{name}@example.com")
+
+        outbox.deliver(row.pk)
+
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (Status.PENDING, 1), name
+        assert row.body_text, name
+        # The provider answers after all, to no one: let it finish.
+        wait_until(lambda: len(fake_providers.requests) == 1, timeout=10)
+
+
+def test_the_worker_sends_a_signup_through_the_provider_the_environment_names(
+    fake_providers, artifacts
+):
+    """The whole path: the environment's ANYMAIL_ESP, a signup's outbox row,
+    the real worker, the provider's API."""
+    fake_providers.reset()
+    worker = Worker(
+        artifacts,
+        service_env(
+            ANYMAIL_ESP="postmark",
+            POSTMARK_SERVER_TOKEN=fake.POSTMARK_TOKEN,
+            ANYMAIL_API_URL=fake_providers.api_url("postmark"),
+            DEFAULT_FROM_EMAIL="accounts@example.com",
+            DJANGO_PUBLIC_URL="https://accounts.example.com",
+        ),
+        "--concurrency",
+        "1",
+    ).start()
+    try:
+        signup(Client(), "through-postmark@example.com")
+        wait_until(
+            OutgoingEmail.objects.filter(
+                to="through-postmark@example.com", status=Status.SENT
+            ).exists,
+            timeout=30,
+        )
+    finally:
+        worker.stop()
+
+    (sent,) = fake_providers.requests
+    assert sent.fields["To"] == "through-postmark@example.com"
+    assert "/accounts/confirm-email/" in sent.fields["TextBody"]
+    row = OutgoingEmail.objects.get(to="through-postmark@example.com")
+    assert row.provider_message_id == sent.message_id

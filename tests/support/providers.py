@@ -16,8 +16,8 @@ One HTTP server on a free loopback port answers as each provider does:
   (checked for its presence and access key id only); 200 `{"MessageId"}`;
   errors as `x-amzn-ErrorType` and a JSON message.
 
-Tests see every request (`requests`), and make the next answers fail with
-`fail_next(status, times)`.
+Tests see every request (`requests`), make the next answers fail with
+`fail_next(status, times)`, and slow every answer down with `delay`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -69,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(404, {"message": "no such endpoint"})
             return
         provider, handler = route
+        if self.server.fake.delay:
+            time.sleep(self.server.fake.delay)
         status, payload, headers = handler(self, body)
         self.server.fake.record(provider, self, body, status, payload)
         self._answer(status, payload, headers)
@@ -102,6 +105,7 @@ class FakeProviders:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.requests: list[Sent] = []
         self._failures: list[int] = []
+        self.delay = 0.0  # seconds before each answer: a slow provider
         self._lock = threading.Lock()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -118,6 +122,7 @@ class FakeProviders:
         with self._lock:
             self.requests.clear()
             self._failures.clear()
+        self.delay = 0.0
 
     def fail_next(self, status: int, times: int = 1) -> None:
         with self._lock:
