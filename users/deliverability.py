@@ -244,6 +244,7 @@ class PendingVerification:
 
     address: str
     sender: str
+    asked_at: datetime  # the signup or sign-in, or the last "send it again"
     next_allowed: datetime | None
 
 
@@ -252,12 +253,13 @@ def pending_verification(request: HttpRequest) -> PendingVerification | None:
     email = (login.email or getattr(login.user, "email", "")) if login else ""
     if not email:
         return None
+    asked = max(login.initiated_at, request.session.get(RESENT_AT, 0))
+    asked_at = datetime.fromtimestamp(asked, tz=timezone.get_current_timezone())
     next_allowed = None
-    if resent := request.session.get(RESENT_AT):
-        ends = datetime.fromtimestamp(resent, tz=timezone.get_current_timezone())
-        ends += RESEND_INTERVAL
+    if request.session.get(RESENT_AT):
+        ends = asked_at + RESEND_INTERVAL
         next_allowed = ends if ends > timezone.now() else None
-    return PendingVerification(email, from_address(), next_allowed)
+    return PendingVerification(email, from_address(), asked_at, next_allowed)
 
 
 def resend_pending(request: HttpRequest) -> str:

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from mail import suppression
-from mail.models import OutgoingEmail, Suppression
+from mail.models import OutgoingEmail, Suppression, WebhookReceipt
+from mail.webhooks import purge_receipts
 from tests.support import webhooks
 from tests.support.factories import OutgoingEmailFactory
 
@@ -412,3 +413,15 @@ def test_refused_and_ignored_calls_are_logged_without_the_body(client, caplog):
     assert "Refused mailgun webhook" in logged
     assert "Ignored a postmark webhook" in logged
     assert "private.person" not in logged
+
+
+def test_receipts_are_forgotten_once_age_alone_refuses_their_calls(settings):
+    settings.MAIL_WEBHOOK_MAX_AGE = 3600
+    WebhookReceipt.objects.create(
+        provider="mailgun", key="old", received_at=timezone.now() - timedelta(hours=2)
+    )
+    WebhookReceipt.objects.create(provider="mailgun", key="new")
+
+    assert purge_receipts() == 1
+
+    assert list(WebhookReceipt.objects.values_list("key", flat=True)) == ["new"]

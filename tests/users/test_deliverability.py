@@ -203,6 +203,7 @@ def test_after_signup_the_page_names_the_address_the_sender_and_what_to_check(
     page = text_of(client.get(SENT_PAGE))
 
     assert "We have sent an email to <bdi>fresh@example.com</bdi>" in page
+    assert re.search(r"You asked for it at \d\d:\d\d UTC", page)
     assert "It comes from <bdi>Accounts <accounts@example.com></bdi>" in page
     assert "spam or junk folder" in page
     assert f'action="{RESEND}"' in page
