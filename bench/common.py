@@ -1,8 +1,8 @@
 """What every benchmark shares: Django set up on its own database.
 
 Import this first: it points Django at PostgreSQL database `accounts_bench`
-(dropped and made afresh by `fresh_database()`), never at the tests' or
-anyone's real data.
+(or BENCH_DB; dropped and made afresh by `fresh_database()`), never at the
+tests' or anyone's real data.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "accounts_bench"
+# A benchmark may name its own (BENCH_DB), so two can run side by side.
+BENCH_DB = os.environ.get("BENCH_DB", "accounts_bench")
 os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings.test"
 os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
 

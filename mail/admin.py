@@ -1,4 +1,5 @@
-"""The outbox in the admin: read-only rows, never their bodies."""
+"""The outbox in the admin: read-only rows, never their bodies; and the
+undeliverable addresses, which staff may clear."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from mail import outbox
+from mail import outbox, suppression
 from mail.app_settings import app_settings
-from mail.models import OutgoingEmail
+from mail.models import OutgoingEmail, Suppression
 from project.admin import ReadOnlyAdmin, short_time
 
 if TYPE_CHECKING:
@@ -40,6 +43,11 @@ SHOWN_FIELDS = (
     "created_at",
     "sent_at",
     "idempotency_key",
+    "message_id",
+    "provider_message_id",
+    "requested_by_hand",
+    "delivery",
+    "delivery_at",
 )
 
 
@@ -76,8 +84,9 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
         "created",
         "next_attempt",
         "sent",
+        "delivery",
     ]
-    list_filter = ["status", KindFilter]
+    list_filter = ["status", KindFilter, "delivery"]
     search_fields = ["to"]
     date_hierarchy = "created_at"
     fields = SHOWN_FIELDS
@@ -178,3 +187,104 @@ class OutgoingEmailAdmin(ReadOnlyAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+class UndeliverableFilter(admin.SimpleListFilter):
+    title = _("undeliverable")
+    parameter_name = "undeliverable"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list:
+        return [("yes", _("Yes")), ("no", _("No (cleared, or soft bounces only)"))]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Suppression]
+    ) -> QuerySet[Suppression]:
+        if self.value() == "yes":
+            return queryset.filter(suppressed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(suppressed_at__isnull=True)
+        return queryset
+
+
+BOUNCED = [
+    OutgoingEmail.Delivery.SOFT_BOUNCE,
+    OutgoingEmail.Delivery.BOUNCED,
+    OutgoingEmail.Delivery.COMPLAINED,
+]
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    """Addresses the providers reported undeliverable: why, since when, and
+    the outbox rows that bounced. Staff clear one once the person has fixed
+    their mailbox (or verifying the address again clears it)."""
+
+    list_display = [
+        "address",
+        "is_undeliverable",
+        "reason",
+        "suppressed_at",
+        "provider",
+        "soft_bounces",
+        "cleared_at",
+    ]
+    list_filter = [UndeliverableFilter, "reason", "provider"]
+    search_fields = ["address"]
+    date_hierarchy = "suppressed_at"
+    fields = (
+        "address",
+        "reason",
+        "detail",
+        "provider",
+        "suppressed_at",
+        "soft_bounces",
+        "soft_bounce_window_start",
+        "cleared_at",
+        "cleared_by",
+        "bounced_emails",
+    )
+    readonly_fields = fields
+    actions = ["clear"]
+
+    @admin.display(boolean=True, description=_("undeliverable"))
+    def is_undeliverable(self, obj: Suppression) -> bool:
+        return obj.is_active
+
+    @admin.display(description=_("emails that bounced"))
+    def bounced_emails(self, obj: Suppression) -> str:
+        rows = OutgoingEmail.objects.filter(to=obj.address, delivery__in=BOUNCED)
+        rows = rows.only("pk", "kind", "sent_at", "delivery").order_by("-created_at")
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{} #{}</a>: {} ({})</li>',
+            (
+                (
+                    reverse("admin:mail_outgoingemail_change", args=[row.pk]),
+                    row.kind,
+                    row.pk,
+                    row.get_delivery_display(),
+                    row.sent_at,
+                )
+                for row in rows[:50]
+            ),
+        )
+        return format_html("<ul>{}</ul>", items) if items else "-"
+
+    def has_clear_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("mail.change_suppression")
+
+    @admin.action(
+        description=_("Clear: let mail go to these addresses again"),
+        permissions=["clear"],
+    )
+    def clear(self, request: HttpRequest, queryset: QuerySet[Suppression]) -> None:
+        by = f"staff #{request.user.pk}"
+        cleared = sum(suppression.clear(s.address, by=by) for s in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Cleared %(count)d address.", "Cleared %(count)d addresses.", cleared
+            )
+            % {"count": cleared},
+            messages.SUCCESS,
+        )

@@ -49,5 +49,41 @@ class AppSettings:
         labels the admin shows in place of the stored values."""
         return getattr(settings, "MAIL_KINDS", None)
 
+    @property
+    def SOFT_BOUNCE_LIMIT(self) -> int:
+        """Soft bounces of distinct messages, within SOFT_BOUNCE_WINDOW, that
+        make an address undeliverable as a hard bounce does."""
+        return getattr(settings, "MAIL_SOFT_BOUNCE_LIMIT", 3)
+
+    @property
+    def SOFT_BOUNCE_WINDOW(self) -> timedelta:
+        return timedelta(days=getattr(settings, "MAIL_SOFT_BOUNCE_WINDOW_DAYS", 7))
+
+    @property
+    def WEBHOOK_MAX_AGE(self) -> timedelta:
+        """A webhook call whose timestamp is older than this is refused; one
+        younger is refused if its token or event was seen already. Longer than
+        the providers retry for (Postmark: about 10 hours)."""
+        return timedelta(seconds=getattr(settings, "MAIL_WEBHOOK_MAX_AGE", 12 * 3600))
+
+    @property
+    def SITE_NAME(self) -> str:
+        """The display name of every From: header."""
+        return getattr(settings, "SITE_NAME", "")
+
+    @property
+    def PUBLIC_URL(self) -> str:
+        """Its host is the domain of our Message-IDs."""
+        return getattr(settings, "PUBLIC_URL", "")
+
+    @property
+    def DKIM_SELECTOR(self) -> str:
+        return getattr(settings, "DKIM_SELECTOR", "")
+
+    @property
+    def DKIM_PRIVATE_KEY(self) -> str:
+        """PEM; SMTP mail is signed only with both this and DKIM_SELECTOR."""
+        return getattr(settings, "DKIM_PRIVATE_KEY", "")
+
 
 app_settings = AppSettings()

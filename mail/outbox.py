@@ -9,7 +9,9 @@ Life of an `OutgoingEmail` row:
    sends it, and marks it sent, wiping the bodies.
 3. An SMTP 4xx reply or a connection failure puts it back to pending after an
    exponential backoff with jitter; a 5xx reply, or running out of attempts,
-   marks it failed (bodies wiped too).
+   marks it failed (bodies wiped too). A provider's API is retried only on
+   what it calls temporary: 429, 5xx, no answer (providers.py). A row to an
+   undeliverable address is not sent at all (suppression.py).
 4. `sweep`, run by Celery beat every OUTBOX_SWEEP_INTERVAL seconds, takes back
    rows whose lease ran out (their sender died) and sends every due row over
    one SMTP connection. This delivers whatever the fast path lost: a broker
@@ -29,26 +31,30 @@ import logging
 import random
 import smtplib
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from anymail.exceptions import AnymailError
 from billiard.exceptions import SoftTimeLimitExceeded
 from celery import current_app
-from django.core.mail import EmailMessage, EmailMultiAlternatives, mailers
+from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from mail import signals
+from mail import messages, providers, signals, suppression
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
 from ops import request_id
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger(__name__)
@@ -91,6 +97,21 @@ def html_part(message: EmailMessage) -> str:
     return ""
 
 
+_by_hand: ContextVar[bool] = ContextVar("mail_requested_by_hand", default=False)
+
+
+@contextlib.contextmanager
+def requested_by_hand() -> Iterator[None]:
+    """Mail queued inside is what its recipient asked for themselves, after
+    changing something: it goes out even to an undeliverable address. The
+    sending app decides when that is so."""
+    token = _by_hand.set(True)
+    try:
+        yield
+    finally:
+        _by_hand.reset(token)
+
+
 def enqueue(
     message: EmailMessage,
     *,
@@ -124,6 +145,7 @@ def enqueue(
             body_html=html,
             kind=kind,
             request_id=request_id.current.get(),
+            requested_by_hand=_by_hand.get(),
             created_at=written,
             # The fast path has one sweep interval to send it; then the
             # sweeper treats it as due.
@@ -230,7 +252,10 @@ def release(rows: list[OutgoingEmail]) -> None:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Whether a failure may clear up by itself: SMTP 4xx, network, time limit."""
+    """Whether a failure may clear up by itself: SMTP 4xx, network, time
+    limit; from a provider's API, only what it calls temporary (providers.py)."""
+    if providers.is_provider_error(exc):
+        return providers.is_transient(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code in SMTP_TRANSIENT for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -239,7 +264,9 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def is_connection_failure(exc: BaseException) -> bool:
-    """A failure of the SMTP server as a whole, not of one message."""
+    """A failure of the mail server or provider as a whole, not of one message."""
+    if providers.is_provider_error(exc):
+        return providers.refuses_us(exc)
     if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
         return False
     return is_transient(exc)
@@ -269,11 +296,10 @@ def send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
 
 
 def _send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
-    message = EmailMultiAlternatives(
-        row.subject, row.body_text, to=[row.to], connection=connection
-    )
-    if row.body_html:
-        message.attach_alternative(row.body_html, "text/html")
+    if suppression.blocks(row):
+        _record_suppressed(row)
+        return Outcome.REFUSED
+    message = messages.compose(row, connection)
     try:
         connection.open()
         connection.send_messages([message])
@@ -287,6 +313,8 @@ def _send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
         sent_at=timezone.now(),
         **WIPED_BODIES,
         last_error="",
+        message_id=message.extra_headers["Message-ID"],
+        provider_message_id=messages.provider_message_id(message)[:255],
     )
     logger.info("Sent %s email %s", row.kind, row.pk)
     signals.email_sent.send(OutgoingEmail, count_of=1)
@@ -325,8 +353,18 @@ def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:
         )
 
 
+def _record_suppressed(row: OutgoingEmail) -> None:
+    OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
+        status=Status.SUPPRESSED,
+        last_error="Not sent: the address is marked undeliverable.",
+        **WIPED_BODIES,
+    )
+    signals.email_suppressed.send(OutgoingEmail, count_of=1)
+    logger.warning("Did not send %s email %s: undeliverable address", row.kind, row.pk)
+
+
 def _close_quietly(connection: BaseEmailBackend) -> None:
-    with contextlib.suppress(smtplib.SMTPException, OSError):
+    with contextlib.suppress(smtplib.SMTPException, OSError, AnymailError):
         connection.close()
 
 

@@ -11,3 +11,12 @@ email_sent = Signal()
 email_failed = Signal()
 # An attempt failed and the email waits for a later one.
 email_deferred = Signal()
+
+# What providers reported after taking an email (their webhooks), each sent
+# once the transaction that recorded it commits.
+email_delivered = Signal()
+# `hard` is False for a soft bounce, which only counts towards a hard one.
+email_bounced = Signal()
+email_complained = Signal()
+# An email was not sent: its address is undeliverable.
+email_suppressed = Signal()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from mail import outbox
+from mail import outbox, webhooks
 from mail.app_settings import app_settings
 
 # A task must finish well inside the lease on the row it holds, or the
@@ -40,3 +40,8 @@ def sweep_outbox() -> None:
 @shared_task
 def purge_sent_emails() -> None:
     outbox.purge_sent(app_settings.RETENTION)
+
+
+@shared_task
+def purge_webhook_receipts() -> None:
+    webhooks.purge_receipts()

@@ -7,12 +7,14 @@ Three sources, one page:
   (`accounts_logins_total` and the like). Across gunicorn's workers through
   prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, which
   deploy/gunicorn.conf.py sets); in one process without it.
-- What workers count (emails sent, failed and retried, Celery task
-  outcomes): workers are other processes, often on other hosts, so these
-  counters live in Redis (one hash, `accounts:metrics`), shared by the whole
-  deployment. Every web instance shows the same values: aggregate them
-  with max(), not sum(). A Redis that loses them starts them from zero,
-  which Prometheus reads as a counter reset.
+- What workers count (emails sent, failed, retried and not sent to
+  undeliverable addresses, Celery task outcomes), and what the providers'
+  webhooks report (deliveries, bounces, complaints): workers are other
+  processes, often on other hosts, so these counters live in Redis (one
+  hash, `accounts:metrics`), shared by the whole deployment. Every web
+  instance shows the same values: aggregate them with max(), not sum(). A
+  Redis that loses them starts them from zero, which Prometheus reads as a
+  counter reset.
 - What the database says at scrape time: the outbox's backlog.
 
 Access: from an address in METRICS_ALLOWED_IPS (loopback by default), or
@@ -155,6 +157,22 @@ def _email_deferred(count_of: int = 1, **kwargs: Any) -> None:
     count("outbox_retries", count_of)
 
 
+def _email_suppressed(count_of: int = 1, **kwargs: Any) -> None:
+    count("outbox_suppressed", count_of)
+
+
+def _email_delivered(count_of: int = 1, **kwargs: Any) -> None:
+    count("email_delivered", count_of)
+
+
+def _email_bounced(count_of: int = 1, hard: bool = True, **kwargs: Any) -> None:  # noqa: FBT001, FBT002 (a signal's keyword)
+    count("email_bounced|hard" if hard else "email_bounced|soft", count_of)
+
+
+def _email_complained(count_of: int = 1, **kwargs: Any) -> None:
+    count("email_complaints", count_of)
+
+
 def _task_outcome(outcome: str) -> Callable[..., None]:
     def receiver(sender: Any = None, **kwargs: Any) -> None:
         name = getattr(sender, "name", None) or str(
@@ -190,10 +208,21 @@ class DeploymentCollector:
             ("outbox_sent", "Emails the SMTP server accepted."),
             ("outbox_failed", "Emails given up on."),
             ("outbox_retries", "Sending attempts deferred to a later try."),
+            ("outbox_suppressed", "Emails not sent: undeliverable address."),
+            ("email_delivered", "Emails the provider reported delivered."),
+            ("email_complaints", "Spam complaints the provider reported."),
         ):
             yield CounterMetricFamily(
                 f"accounts_{name}", text, value=values.get(name, 0)
             )
+        bounced = CounterMetricFamily(
+            "accounts_email_bounced",
+            "Bounces the provider reported, hard or soft.",
+            labels=["type"],
+        )
+        for kind in ("hard", "soft"):
+            bounced.add_metric([kind], values.get(f"email_bounced|{kind}", 0))
+        yield bounced
         tasks = CounterMetricFamily(
             "accounts_celery_tasks",
             "Celery tasks finished, by task and outcome.",
@@ -282,6 +311,10 @@ def connect() -> None:
         (mail_signals.email_sent, _email_sent),
         (mail_signals.email_failed, _email_failed),
         (mail_signals.email_deferred, _email_deferred),
+        (mail_signals.email_suppressed, _email_suppressed),
+        (mail_signals.email_delivered, _email_delivered),
+        (mail_signals.email_bounced, _email_bounced),
+        (mail_signals.email_complained, _email_complained),
         (celery_signals.task_success, _task_outcome("succeeded")),
         (celery_signals.task_failure, _task_outcome("failed")),
         (celery_signals.task_retry, _task_outcome("retried")),

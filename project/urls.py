@@ -21,6 +21,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("users.api.urls")),
     path("admin/", admin.site.urls),
+    # Bounces and complaints from email service providers (mail/webhooks.py).
+    path("", include("mail.urls")),
 ]
 
 if apps.is_installed("dev_inbox"):  # only the dev settings install it

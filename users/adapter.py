@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, cast, override
 from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
@@ -33,7 +33,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mail import outbox
-from users import emails, reauthentication, verification
+from users import deliverability, emails, reauthentication, verification
 from users.addresses import canonical_email, stored_spelling
 from users.models import User
 from users.ownership import owner_of
@@ -172,10 +172,13 @@ class AccountAdapter(DefaultAccountAdapter):
         address = emailconfirmation.email_address
         if not emails.verification_limit_is_lifted() and not ratelimit.consume(
             request,
-            action="verification_email",
-            key=f"{address.user_id}:{address.email}",
+            action=deliverability.VERIFICATION_LIMIT,
+            key=deliverability.verification_limit_key(address.user_id, address.email),
         ):
-            return  # the link sent moments ago still works
+            # The link sent moments ago still works; the page says when
+            # another may be asked for (add_message), instead of "sent".
+            request.verification_held_back = address
+            return
         # A signup's own new address is its account's (users/signup.py).
         owner = (
             None
@@ -192,7 +195,35 @@ class AccountAdapter(DefaultAccountAdapter):
                 email=address.email,
             )
             return
-        super().send_confirmation_mail(request, emailconfirmation, signup)
+        with deliverability.asked_by_hand(request, address):
+            super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    @override
+    def add_message(
+        self,
+        request,
+        level,
+        message_template=None,
+        message_context=None,
+        extra_tags="",
+        message=None,
+    ) -> None:
+        if getattr(request, "verification_quiet", False) and message_template == (
+            "account/messages/email_confirmation_sent.txt"
+        ):
+            return  # the page that asked says it (users/deliverability.py)
+        held_back = getattr(request, "verification_held_back", None)
+        if (
+            held_back is not None
+            and message_template == "account/messages/email_confirmation_sent.txt"
+        ):
+            level, message = (
+                messages.INFO,
+                deliverability.held_back_message(request, held_back),
+            )
+        super().add_message(
+            request, level, message_template, message_context, extra_tags, message
+        )
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         """Verify by link: first what the address's other rows settle
@@ -248,6 +279,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_email_verification_redirect_url(self, email_address: EmailAddress) -> str:
         """After a verification that discarded the signup password, straight to
         choosing one (users/verification.py)."""
+        # A valid link was followed: it reached the mailbox, whether or not
+        # the address needed verifying (users/deliverability.py).
+        deliverability.link_followed(email_address)
         chosen_for = self.request.session.pop(verification.CHOOSE_PASSWORD, None)
         if chosen_for != email_address.user_id:
             return super().get_email_verification_redirect_url(email_address)

@@ -22,10 +22,12 @@ class UsersConfig(AppConfig):
             password_changed,
             password_reset,
             password_set,
+            user_logged_in,
         )
 
         from users import (
             checks,  # noqa: F401 (registers the checks)
+            deliverability,
             sessions,
             verification,
         )
@@ -43,3 +45,8 @@ class UsersConfig(AppConfig):
         # A new password signs out every other session (users/sessions.py).
         password_changed.connect(sessions.on_password_changed)
         password_set.connect(sessions.on_password_changed)
+        # A mailbox proven again takes mail again; a sign-in tells the person
+        # about an address that takes none (users/deliverability.py).
+        email_confirmed.connect(deliverability.on_email_confirmed)
+        password_reset.connect(deliverability.on_password_reset)
+        user_logged_in.connect(deliverability.on_user_logged_in)

@@ -22,6 +22,7 @@ from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 
+from mail.models import Suppression
 from users.addresses import canonical_or_none
 from users.models import User
 
@@ -40,8 +41,9 @@ def owner_of(email: str) -> User | None:
 
     One query. The account comes with what a login asks next, so that it
     asks nothing more: `address_verified` (whether this address is verified
-    on it) and `has_login_factor` (an authenticator app or a security key,
-    which a password login must be followed by).
+    on it), `has_login_factor` (an authenticator app or a security key,
+    which a password login must be followed by) and `address_undeliverable`
+    (mail to it bounced; the sign-in says so).
     """
     canonical = canonical_or_none(email)
     if canonical is None:
@@ -57,6 +59,12 @@ def owner_of(email: str) -> User | None:
             has_login_factor=Exists(
                 Authenticator.objects.filter(
                     user_id=OuterRef("pk"), type__in=LOGIN_FACTORS
+                )
+            ),
+            # Told at sign-in (users/deliverability.py).
+            address_undeliverable=Exists(
+                Suppression.objects.filter(
+                    address=canonical, suppressed_at__isnull=False
                 )
             ),
         )

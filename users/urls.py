@@ -17,4 +17,11 @@ urlpatterns = [
         views.reauthenticate_by_code,
         name="reauthenticate_by_code",
     ),
+    # Before allauth's accounts/ routes: the confirmation-sent page's resend.
+    path(
+        "accounts/email/resend/",
+        views.resend_verification,
+        name="resend_verification",
+    ),
+    path("accounts/email/retry/", views.retry_address, name="retry_address"),
 ]

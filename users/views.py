@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
-from users import reauthentication
+from users import deliverability, reauthentication
 from users.forms import MailedCodeForm, ProfileForm
 from users.lifecycle import delete_account, export_account
 
@@ -124,6 +124,14 @@ def reauthenticate_by_code(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    """/accounts/email/resend/: the confirmation-sent page's "send it again",
+    for the address this session signed up (or signed in) with."""
+    messages.info(request, deliverability.resend_pending(request))
+    return redirect("account_email_verification_sent")
+
+
 @login_required
 @require_POST
 def end_session(request: HttpRequest, pk: int) -> HttpResponse:
@@ -136,3 +144,21 @@ def end_session(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("account_login")
     messages.success(request, _("That device was signed out."))
     return redirect("usersessions_list")
+
+
+@login_required
+@require_POST
+def retry_address(request: HttpRequest) -> HttpResponse:
+    """/accounts/email/retry/: the owner of an undeliverable address says
+    they fixed the mailbox; mail goes to it again (until it bounces again)."""
+    email = request.POST.get("email", "")
+    if deliverability.retry_address(cast("User", request.user), email):
+        messages.success(
+            request,
+            _(
+                "We will send email to %(email)s again. If it does not arrive "
+                "again, we will stop again and tell you."
+            )
+            % {"email": email},
+        )
+    return redirect("account_email")

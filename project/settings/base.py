@@ -15,7 +15,9 @@ from ops.logs import FORMATS, logging_config
 from project.settings.readers import (
     LOG_LEVELS,
     allowed_hosts_from_env,
+    anymail_from_env,
     broker_url_from_env,
+    dkim_key_from_env,
     env,
     from_email_from_env,
     frontend_urls_from_env,
@@ -319,6 +321,23 @@ MAIL_RESENDER = "users.emails.resend"
 # What the outbox admin calls each kind of account email.
 MAIL_KINDS = "users.emails.Kind"
 
+# Email service providers (django-anymail): ANYMAIL_ESP makes MAILERS above
+# send through a provider's API; here its credentials, ANYMAIL_API_URL and
+# the webhooks' basic-auth ANYMAIL_WEBHOOK_SECRET.
+# https://anymail.dev/en/stable/installation/#anymail-settings-reference
+ANYMAIL = anymail_from_env()
+# Bounces and complaints (mail/suppression.py): this many soft bounces within
+# this many days make an address undeliverable, as one hard bounce does.
+MAIL_SOFT_BOUNCE_LIMIT = env.int("MAIL_SOFT_BOUNCE_LIMIT", default=3)
+MAIL_SOFT_BOUNCE_WINDOW_DAYS = env.int("MAIL_SOFT_BOUNCE_WINDOW_DAYS", default=7)
+# Seconds a provider's webhook call stays acceptable; within them each call
+# or event is taken once (mail/webhooks.py). Longer than providers retry.
+MAIL_WEBHOOK_MAX_AGE = env.int("MAIL_WEBHOOK_MAX_AGE", default=12 * 60 * 60)
+# DKIM signing of mail sent by SMTP (mail/backends.py), with the key published
+# at <selector>._domainkey.<From domain>; `manage.py check_mail_dns` checks it.
+DKIM_SELECTOR = env.str("DKIM_SELECTOR", default="")
+DKIM_PRIVATE_KEY = dkim_key_from_env()
+
 # Celery
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
 CELERY_BROKER_URL = broker_url_from_env(default=REDIS_URL)
@@ -360,6 +379,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-sent-emails": {
         "task": "mail.tasks.purge_sent_emails",
         "schedule": 24 * 60 * 60,
+    },
+    "purge-webhook-receipts": {
+        "task": "mail.tasks.purge_webhook_receipts",
+        "schedule": 60 * 60,
     },
     "purge-old-security-events": {
         "task": "activity.tasks.purge_old_events",

@@ -41,7 +41,7 @@ if not env("CELERY_BROKER_URL", default=REDIS_URL):
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-if not env("EMAIL_URL", default=""):
+if not env("EMAIL_URL", default="") and not env("ANYMAIL_ESP", default=""):
     # Mail the worker sends is kept as .eml files and shown at /dev/inbox/.
     MAILERS = {"default": {"BACKEND": "dev_inbox.backend.InboxEmailBackend"}}
     DEV_INBOX_DIR = VAR_DIR / "inbox"

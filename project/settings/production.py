@@ -1,8 +1,9 @@
 """Production: every deployment-specific value comes from the environment.
 
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL,
-EMAIL_URL and DEFAULT_FROM_EMAIL. Everything else has a safe default; see
-`.env.example`. `manage.py check --deploy --fail-level WARNING` passes.
+DEFAULT_FROM_EMAIL, and EMAIL_URL unless ANYMAIL_ESP names a provider.
+Everything else has a safe default; see `.env.example`.
+`manage.py check --deploy --fail-level WARNING` passes.
 """
 
 from .base import *  # noqa: F403
@@ -21,9 +22,10 @@ require_env(
     "DJANGO_ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
-    "EMAIL_URL",
     "DEFAULT_FROM_EMAIL",
 )
+if not env("ANYMAIL_ESP", default=""):
+    require_env("EMAIL_URL")
 # https://docs.djangoproject.com/en/6.1/ref/settings/#secret-key
 SECRET_KEY = secret_key_from_env()
 DATABASES = database_from_env()

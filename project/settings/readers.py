@@ -307,11 +307,18 @@ def from_email_from_env(default: str) -> str:
 
 
 def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
-    """MAILERS from EMAIL_URL, in django-environ's `email_url` syntax.
+    """MAILERS: an email service provider's API when ANYMAIL_ESP names one,
+    else the SMTP server of EMAIL_URL, in django-environ's `email_url` syntax.
 
     smtp://host:port, smtp+tls://user:password@host:587 (STARTTLS),
     smtp+ssl://user:password@host:465, or consolemail:// for the console.
+    Mail sent by SMTP is DKIM-signed when DKIM_PRIVATE_KEY and DKIM_SELECTOR
+    are set (mail/backends.py).
     """
+    esp = esp_from_env()
+    if esp:
+        backend = f"anymail.backends.{esp}.EmailBackend"
+        return {"default": {"BACKEND": backend, "OPTIONS": {}}}
     url = env.str("EMAIL_URL", default=default)
     try:
         config = environ.Env.email_url_config(url)
@@ -326,7 +333,9 @@ def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
     ):
         raise SettingError("EMAIL_URL", f"{masked(url)} names no host.")
     options = {}
-    if config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    backend = config["EMAIL_BACKEND"]
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        backend = "mail.backends.SMTPBackend"  # Django's, signing with DKIM
         options = {
             "host": config["EMAIL_HOST"],
             "port": config["EMAIL_PORT"],
@@ -336,7 +345,97 @@ def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
             "use_ssl": config.get("EMAIL_USE_SSL", False),
             "timeout": env.int("EMAIL_TIMEOUT", default=30),
         }
-    return {"default": {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}}
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+# Email service providers (django-anymail) that mail/ sends through and takes
+# bounces and complaints from.
+ESPS = ("amazon_ses", "postmark", "mailgun", "sendgrid")
+# Each provider's credentials, under anymail's own setting names, read from
+# variables of the same names. Amazon SES takes boto3's AWS_* variables.
+ESP_SETTINGS = (
+    "POSTMARK_SERVER_TOKEN",
+    "MAILGUN_API_KEY",
+    "MAILGUN_SENDER_DOMAIN",
+    "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "SENDGRID_API_KEY",
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+)
+# What sending through each provider cannot do without.
+ESP_REQUIRED = {
+    "postmark": ("POSTMARK_SERVER_TOKEN",),
+    "mailgun": ("MAILGUN_API_KEY", "MAILGUN_SENDER_DOMAIN"),
+    "sendgrid": ("SENDGRID_API_KEY",),
+    "amazon_ses": (),
+}
+
+
+def esp_from_env() -> str:
+    """ANYMAIL_ESP: one of ESPS, or "" to send by SMTP (EMAIL_URL)."""
+    value = env.str("ANYMAIL_ESP", default="").strip().lower()
+    if value and value not in ESPS:
+        raise SettingError(
+            "ANYMAIL_ESP",
+            f"{masked(value)} is not one of {', '.join(ESPS)}, or unset for SMTP.",
+            "postmark",
+        )
+    return value
+
+
+def anymail_from_env() -> dict[str, Any]:
+    """ANYMAIL, django-anymail's settings: credentials, the API URL override
+    (ANYMAIL_API_URL), the webhooks' basic-auth secret, and timeouts.
+
+    The outbox retries failed sends itself, so neither requests nor boto3
+    retry inside one attempt, and each attempt waits at most EMAIL_TIMEOUT.
+    """
+    esp = esp_from_env()
+    anymail: dict[str, Any] = {}
+    for name in ESP_SETTINGS:
+        if value := env.str(name, default="").strip():
+            anymail[name] = value
+    for name in ESP_REQUIRED.get(esp, ()):
+        if name not in anymail:
+            raise SettingError(name, f"is not set, and ANYMAIL_ESP is {esp}.")
+    if secret := webhook_secret_from_env():
+        anymail["WEBHOOK_SECRET"] = secret
+    timeout = env.int("EMAIL_TIMEOUT", default=30)
+    anymail["REQUESTS_TIMEOUT"] = timeout
+    client: dict[str, Any] = {
+        "config": {
+            "connect_timeout": timeout,
+            "read_timeout": timeout,
+            "retries": {"total_max_attempts": 1},
+        }
+    }
+    api_url = env.str("ANYMAIL_API_URL", default="").strip()
+    if api_url:
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingError(
+                "ANYMAIL_API_URL",
+                f"{masked(api_url)} is not an http(s) URL.",
+                "https://api.eu.mailgun.net/v3",
+            )
+        if esp == "amazon_ses":
+            client["endpoint_url"] = api_url
+        elif esp:
+            anymail[f"{esp.upper()}_API_URL"] = api_url
+    anymail["AMAZON_SES_CLIENT_PARAMS"] = client
+    return anymail
+
+
+def webhook_secret_from_env() -> str:
+    """ANYMAIL_WEBHOOK_SECRET: the basic-auth user:password of the webhooks."""
+    secret = env.str("ANYMAIL_WEBHOOK_SECRET", default="")
+    user, _, password = secret.partition(":")
+    if secret and (not user or not password):
+        raise SettingError(
+            "ANYMAIL_WEBHOOK_SECRET",
+            "must be user:password.",
+            "webhooks:$(openssl rand -hex 24)",
+        )
+    return secret
 
 
 def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
@@ -425,3 +524,32 @@ def frontend_urls_from_env() -> dict[str, str]:
                 f"{placeholder or 'nothing in particular'!r}.",
             )
     return urls
+
+
+# DKIM keys: RSA of at least this many bits (RFC 8301).
+MIN_DKIM_RSA_BITS = 1024
+
+
+def dkim_key_from_env() -> str:
+    """DKIM_PRIVATE_KEY, the PEM itself or a path to it; "" when unset. Only
+    with DKIM_SELECTOR too does mail sent by SMTP get signed."""
+    name = "DKIM_PRIVATE_KEY"
+    value = env(name, default="")
+    if not value:
+        return ""
+    if value.lstrip().startswith("-----BEGIN"):
+        pem = value.replace("\\n", "\n")  # one-line form, as in .env files
+    else:
+        try:
+            pem = Path(value).read_text()
+        except OSError as exc:
+            raise SettingError(
+                name, f"cannot read the file {masked(value)} ({exc.strerror})."
+            ) from exc
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise SettingError(name, "is not an unencrypted PEM private key.") from exc
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_DKIM_RSA_BITS:
+        raise SettingError(name, "must be an RSA key (2048 bits recommended).")
+    return pem

@@ -11,10 +11,12 @@ import re
 import pyotp
 import pytest
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from playwright.sync_api import (
     expect,
 )
 
+from mail.models import Suppression
 from tests.support.browser import VIEWPORTS, field, log_in, log_in_with_code
 from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.flows import NEW_PASSWORD, found
@@ -266,3 +268,52 @@ def test_korean_from_the_browser_language_and_a_switch_that_sticks(visit, artifa
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("button", name="한국어").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("로그인")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_an_undeliverable_address_is_told_at_sign_in_and_on_the_email_page(
+    visit, artifacts, viewport
+):
+    UserFactory.create(email="bounced@example.com")
+    Suppression.objects.create(
+        address="bounced@example.com",
+        reason=Suppression.Reason.HARD_BOUNCE,
+        suppressed_at=timezone.now(),
+    )
+    tab = visit(viewport)
+    page = tab.page
+
+    log_in(page, "bounced@example.com")
+    expect(page.get_by_role("status")).to_contain_text(
+        "We couldn't deliver email to bounced@example.com"
+    )
+    page.get_by_role("link", name=re.compile("Change to another address")).click()
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "We couldn't deliver to this address"
+    )
+    assert page.evaluate(ACCESSIBILITY_PROBLEMS) == []
+    tab.screenshot(artifacts, "email-undeliverable")
+    page.get_by_role("button", name="I fixed it: write to it again").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "We will send email to bounced@example.com again"
+    )
+    assert not Suppression.objects.get().is_active
+
+
+def test_the_confirmation_sent_page_says_where_the_email_comes_from(visit, artifacts):
+    tab = visit()
+    page = tab.page
+    page.goto("/accounts/signup/")
+    field(page, "Email").fill("waiting@example.com")
+    field(page, "Password").fill(PASSWORD)
+    field(page, "Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+
+    expect(page.get_by_text("It comes from")).to_be_visible()
+    assert page.evaluate(ACCESSIBILITY_PROBLEMS) == []
+    tab.screenshot(artifacts, "verification-sent")
+    page.get_by_role("button", name="Send it again").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "We sent the email to waiting@example.com again"
+    )

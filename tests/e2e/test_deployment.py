@@ -75,6 +75,27 @@ def test_production_refuses_to_start_without_a_required_variable(
     assert result.stderr.count("\n") == 1, result.stderr
 
 
+def test_production_sends_through_a_provider_without_an_email_url(production_env):
+    del production_env["EMAIL_URL"]
+    production_env |= {"ANYMAIL_ESP": "postmark", "POSTMARK_SERVER_TOKEN": "token"}
+
+    result = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_names_a_providers_missing_credential(production_env):
+    production_env["ANYMAIL_ESP"] = "mailgun"
+    production_env["MAILGUN_API_KEY"] = "key"
+
+    result = manage(production_env, "check")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Cannot start: MAILGUN_SENDER_DOMAIN: is not set, and ANYMAIL_ESP is mailgun."
+    )
+
+
 @pytest.mark.parametrize(
     "key",
     ["short-key", "django-insecure-" + "x" * 60, "a" * 60],

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mail.models import OutgoingEmail
+from mail.models import OutgoingEmail, Suppression
 from project.admin import short_time
 from tests.support.factories import OutgoingEmailFactory
 
@@ -139,3 +139,74 @@ def test_the_outbox_names_each_kind_in_the_readers_language(staff_client):
     assert (
         '<td class="field-kind_label">비밀번호 재설정</td>' in listing.content.decode()
     )
+
+
+UNDELIVERABLE = reverse("admin:mail_suppression_changelist")
+
+
+def bounced_address() -> Suppression:
+    return Suppression.objects.create(
+        address="gone@example.com",
+        reason=Suppression.Reason.HARD_BOUNCE,
+        detail="smtp;550 5.1.1 The email account does not exist.",
+        provider="postmark",
+        suppressed_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_undeliverable_addresses_show_their_reason_and_since_when(staff_client):
+    bounced_address()
+    Suppression.objects.create(address="soft@example.com", soft_bounces=1)
+
+    listing = staff_client.get(UNDELIVERABLE, {"undeliverable": "yes"})
+
+    assert {s.address for s in listing.context["cl"].result_list} == {
+        "gone@example.com"
+    }
+    assert b"hard bounce" in listing.content
+
+
+@pytest.mark.django_db
+def test_an_undeliverable_address_lists_the_emails_that_bounced(staff_client):
+    record = bounced_address()
+    bounced = OutgoingEmailFactory.create(
+        to="gone@example.com", status="sent", delivery="bounced"
+    )
+    delivered = OutgoingEmailFactory.create(
+        to="gone@example.com", status="sent", delivery="delivered"
+    )
+
+    page = staff_client.get(reverse("admin:mail_suppression_change", args=[record.pk]))
+
+    assert page.status_code == HTTPStatus.OK
+    assert reverse("admin:mail_outgoingemail_change", args=[bounced.pk]).encode() in (
+        page.content
+    )
+    assert reverse(
+        "admin:mail_outgoingemail_change", args=[delivered.pk]
+    ).encode() not in (page.content)
+    assert b"5.1.1 The email account does not exist" in page.content
+
+
+@pytest.mark.django_db
+def test_staff_clear_an_undeliverable_address(staff_client):
+    record = bounced_address()
+
+    staff_client.post(
+        UNDELIVERABLE, {"action": "clear", "_selected_action": [record.pk]}
+    )
+
+    record.refresh_from_db()
+    assert not record.is_active
+    assert record.cleared_by.startswith("staff #")
+
+
+@pytest.mark.django_db
+def test_the_outbox_lists_the_emails_that_bounced(staff_client):
+    OutgoingEmailFactory.create(to="b@example.com", status="sent", delivery="bounced")
+    OutgoingEmailFactory.create(to="d@example.com", status="sent", delivery="delivered")
+
+    bounced = staff_client.get(OUTBOX, {"delivery__exact": "bounced"})
+
+    assert {e.to for e in bounced.context["cl"].result_list} == {"b@example.com"}

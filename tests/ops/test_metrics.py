@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mail import signals as mail_signals
 from mail.models import OutgoingEmail
 from ops import metrics
+from tests.support import webhooks
 from tests.support.factories import PASSWORD, OutgoingEmailFactory
 from tests.support.flows import signup
 
@@ -163,3 +164,33 @@ def test_behind_a_proxy_the_client_it_saw_is_what_counts(settings):
     assert outside.status_code == HTTPStatus.FORBIDDEN
     assert forged.status_code == HTTPStatus.FORBIDDEN
     assert scrape(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="127.0.0.1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_bounces_and_complaints_reported_by_webhooks_are_counted(
+    settings,
+):
+    settings.ANYMAIL = webhooks.ANYMAIL
+    client = Client()
+    rows = [
+        OutgoingEmailFactory.create(to=f"r{n}@example.com", status="sent")
+        for n in range(4)
+    ]
+    for kind, row in zip(
+        ["delivered", "hard_bounce", "soft_bounce", "complaint"], rows, strict=True
+    ):
+        call = webhooks.postmark(kind, row.to, outbox_id=str(row.pk))
+        assert call.post(client).status_code == HTTPStatus.OK
+
+    samples = scrape()
+
+    assert samples["accounts_email_delivered_total{}"] == 1
+    assert samples["accounts_email_bounced_total{type=hard}"] == 1
+    assert samples["accounts_email_bounced_total{type=soft}"] == 1
+    assert samples["accounts_email_complaints_total{}"] == 1
+
+
+def test_emails_not_sent_to_undeliverable_addresses_are_counted():
+    mail_signals.email_suppressed.send(OutgoingEmail, count_of=2)
+
+    assert scrape()["accounts_outbox_suppressed_total{}"] == 2

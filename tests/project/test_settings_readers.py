@@ -69,7 +69,7 @@ def test_an_smtp_email_url_becomes_the_default_mailers_options(monkeypatch):
 
     mailer = readers.mailers_from_env()["default"]
 
-    assert mailer["BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert mailer["BACKEND"] == "mail.backends.SMTPBackend"  # Django's, with DKIM
     assert mailer["OPTIONS"] == {
         "host": "smtp.example.com",
         "port": 587,
@@ -294,3 +294,70 @@ def test_the_log_format_is_a_choice(monkeypatch):
     monkeypatch.setenv("DJANGO_LOG_FORMAT", "xml")
     with pytest.raises(readers.SettingError, match="is not one of plain, json"):
         readers.env.choice("DJANGO_LOG_FORMAT", ("plain", "json"), "plain")
+
+
+def test_anymail_esp_sends_through_that_providers_backend(monkeypatch):
+    monkeypatch.setenv("ANYMAIL_ESP", "Postmark")
+    monkeypatch.setenv("POSTMARK_SERVER_TOKEN", "token")
+    monkeypatch.setenv("EMAIL_URL", "smtp://ignored.example.com")
+
+    mailer = readers.mailers_from_env()["default"]
+
+    assert mailer["BACKEND"] == "anymail.backends.postmark.EmailBackend"
+    assert readers.anymail_from_env()["POSTMARK_SERVER_TOKEN"] == "token"
+
+
+def test_an_unknown_provider_stops_the_start(monkeypatch):
+    monkeypatch.setenv("ANYMAIL_ESP", "pigeon")
+    with pytest.raises(readers.SettingError, match="ANYMAIL_ESP: 'pigeon' is not one"):
+        readers.mailers_from_env()
+
+
+def test_a_provider_without_its_credentials_stops_the_start(monkeypatch):
+    monkeypatch.setenv("ANYMAIL_ESP", "mailgun")
+    monkeypatch.setenv("MAILGUN_API_KEY", "key")
+    with pytest.raises(readers.SettingError, match="MAILGUN_SENDER_DOMAIN: is not set"):
+        readers.anymail_from_env()
+
+
+@pytest.mark.parametrize(
+    ("esp", "setting"),
+    [("postmark", "POSTMARK_API_URL"), ("mailgun", "MAILGUN_API_URL")],
+)
+def test_the_api_url_overrides_the_providers_own(monkeypatch, esp, setting):
+    monkeypatch.setenv("ANYMAIL_ESP", esp)
+    monkeypatch.setenv("POSTMARK_SERVER_TOKEN", "t")
+    monkeypatch.setenv("MAILGUN_API_KEY", "k")
+    monkeypatch.setenv("MAILGUN_SENDER_DOMAIN", "mg.example.com")
+    monkeypatch.setenv("ANYMAIL_API_URL", "https://api.eu.example.com/v3")
+
+    assert readers.anymail_from_env()[setting] == "https://api.eu.example.com/v3"
+
+
+def test_for_amazon_ses_the_api_url_is_the_clients_endpoint(monkeypatch):
+    monkeypatch.setenv("ANYMAIL_ESP", "amazon_ses")
+    monkeypatch.setenv("ANYMAIL_API_URL", "https://email.eu-central-1.amazonaws.com")
+    monkeypatch.setenv("EMAIL_TIMEOUT", "9")
+
+    client = readers.anymail_from_env()["AMAZON_SES_CLIENT_PARAMS"]
+
+    assert client["endpoint_url"] == "https://email.eu-central-1.amazonaws.com"
+    # The outbox retries; boto3 must not, and waits at most EMAIL_TIMEOUT.
+    assert client["config"] == {
+        "connect_timeout": 9,
+        "read_timeout": 9,
+        "retries": {"total_max_attempts": 1},
+    }
+
+
+@pytest.mark.parametrize("value", ["nocolon", ":password", "user:"])
+def test_a_webhook_secret_must_be_user_and_password(monkeypatch, value):
+    monkeypatch.setenv("ANYMAIL_WEBHOOK_SECRET", value)
+    with pytest.raises(readers.SettingError, match="ANYMAIL_WEBHOOK_SECRET"):
+        readers.anymail_from_env()
+
+
+def test_a_dkim_key_must_be_an_rsa_private_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("DKIM_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nnope\n")
+    with pytest.raises(readers.SettingError, match="DKIM_PRIVATE_KEY"):
+        readers.dkim_key_from_env()

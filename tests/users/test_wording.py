@@ -246,6 +246,12 @@ NOT_PAGES = {
     "mfa_download_recovery_codes": "a text download",
     "mfa_login_webauthn": "the passkey sign-in's POST, from the login page",
     "usersession_end": "a POST from the devices page's row",
+    "resend_verification": "a POST from the confirmation-sent page",
+    "retry_address": "a POST from the email page",
+    **{
+        f"{esp}_tracking_webhook": "a provider's webhook (anymail)"
+        for esp in ("amazon_ses", "mailgun", "postmark", "sendgrid")
+    },
     # Need a security key, which only a browser's authenticator can make
     # (tests/e2e/test_passkeys.py shows them).
     "mfa_remove_webauthn": "needs a security key",
