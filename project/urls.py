@@ -13,6 +13,8 @@ urlpatterns = [
     path("readyz", probes.readyz, name="ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("", include("users.urls")),
+    # The OpenID Connect provider, with a signing key; /profile/apps/.
+    path("", include("identity.urls")),
     # Browsers ask for /favicon.ico on every page, the admin's too.
     path(
         "favicon.ico",

@@ -21,6 +21,7 @@ from project.settings.readers import (
     frontend_urls_from_env,
     mailers_from_env,
     networks_from_env,
+    oidc_private_key_from_env,
     public_url_from_env,
     read_dot_env,
     redis_url_from_env,
@@ -66,10 +67,14 @@ INSTALLED_APPS = [
     "allauth.headless",
     "allauth.mfa",
     "allauth.usersessions",
+    # The OpenID Connect provider other apps sign in through; our side of
+    # it is identity/.
+    "allauth.idp.oidc",
     "translations",
     "mail",
     "users",
     "activity",
+    "identity",
     "ops",
 ]
 
@@ -103,6 +108,9 @@ MIDDLEWARE = [
     "users.sessions.SessionActivityMiddleware",
     "users.api.contract.RequestContractMiddleware",
     "users.api.refresh_cookie.RefreshTokenCookieMiddleware",
+    # While an app waits for someone to sign in, the pages on the way may
+    # send the browser back to it (identity/csp.py).
+    "identity.csp.PendingAuthorizationMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -144,6 +152,9 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "users.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # OpenID Connect client secrets only: random, so a fast hash suffices
+    # (identity/secrets.py). Last, so that no password uses it.
+    "identity.secrets.ClientSecretHasher",
 ]
 _DJANGO_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -427,6 +438,18 @@ HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
 # server-rendered pages.
 # https://docs.allauth.org/en/latest/headless/configuration.html
 HEADLESS_FRONTEND_URLS = frontend_urls_from_env()
+
+# OpenID Connect provider: other apps sign people in through this service
+# (allauth.idp.oidc; our side of it in identity/). Without a signing key
+# (OIDC_PRIVATE_KEY, a PEM or a path to one) its URLs are not mounted.
+# https://docs.allauth.org/en/latest/idp/openid-connect/configuration.html
+IDP_OIDC_ADAPTER = "identity.adapter.OIDCAdapter"
+IDP_OIDC_PRIVATE_KEY = oidc_private_key_from_env()
+# Each refresh returns a new refresh token, and the old one stops working
+# (presenting it again revokes the grant: identity/views.py).
+IDP_OIDC_ROTATE_REFRESH_TOKEN = True
+# A refresh token lives this long past its last use.
+IDP_OIDC_REFRESH_TOKEN_EXPIRES_IN = 30 * 24 * 60 * 60
 
 # Cross-origin front ends (a Next.js app on another origin, say).
 # https://github.com/adamchainz/django-cors-headers

@@ -53,6 +53,7 @@ EXAMPLES = {
         '{"account_confirm_email": "https://app.example.com/verify/{key}"}'
     ),
     "JWT_PRIVATE_KEY": "/etc/accounts/jwt.pem",
+    "OIDC_PRIVATE_KEY": "/etc/accounts/oidc.pem",
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
     "METRICS_ALLOWED_IPS": "127.0.0.1,10.0.0.0/8",
 }
@@ -339,14 +340,17 @@ def mailers_from_env(default: str | None = None) -> dict[str, dict[str, Any]]:
     return {"default": {"BACKEND": config["EMAIL_BACKEND"], "OPTIONS": options}}
 
 
-def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
-    """The RS256 signing key: JWT_PRIVATE_KEY, either a PEM or a path to one.
+def rsa_private_key_from_env(
+    name: str, generate_into: Path | None = None
+) -> str | None:
+    """An RSA signing key of 2048 bits or more: the variable `name`, either a
+    PEM or a path to one.
 
     With `generate_into` and no key set, a throwaway key is made there once
     and shared by every process that starts later (dev and tests only).
     Without either, None. A key that is set but unusable stops the start.
     """
-    value = env("JWT_PRIVATE_KEY", default="")
+    value = env(name, default="")
     if value.lstrip().startswith("-----BEGIN"):
         pem = value.replace("\\n", "\n")  # one-line form, as in .env files
     elif value:
@@ -354,8 +358,7 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
             pem = Path(value).read_text()
         except OSError as exc:
             raise SettingError(
-                "JWT_PRIVATE_KEY",
-                f"cannot read the file {masked(value)} ({exc.strerror}).",
+                name, f"cannot read the file {masked(value)} ({exc.strerror})."
             ) from exc
     elif generate_into is not None:
         if not generate_into.exists():
@@ -366,14 +369,21 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise SettingError(
-            "JWT_PRIVATE_KEY", "is not an unencrypted PEM private key."
-        ) from exc
+        raise SettingError(name, "is not an unencrypted PEM private key.") from exc
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
-        raise SettingError(
-            "JWT_PRIVATE_KEY", "must be an RSA key of 2048 bits or more."
-        )
+        raise SettingError(name, "must be an RSA key of 2048 bits or more.")
     return pem
+
+
+def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
+    """The RS256 key the app client signs its JWTs with: JWT_PRIVATE_KEY."""
+    return rsa_private_key_from_env("JWT_PRIVATE_KEY", generate_into)
+
+
+def oidc_private_key_from_env(generate_into: Path | None = None) -> str:
+    """The RS256 key the OpenID Connect provider signs ID tokens with:
+    OIDC_PRIVATE_KEY. Empty when unset: the provider is then off."""
+    return rsa_private_key_from_env("OIDC_PRIVATE_KEY", generate_into) or ""
 
 
 def _write_new_rsa_key(path: Path) -> None:

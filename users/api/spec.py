@@ -219,6 +219,8 @@ OUR_COMPONENTS = {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/Event"},
                         },
+                        # Apps signed in to through this service (identity/).
+                        "apps": LIST_OF_OBJECTS,
                     },
                     "required": [
                         "profile",
@@ -227,6 +229,7 @@ OUR_COMPONENTS = {
                         "sessions",
                         "known_devices",
                         "activity",
+                        "apps",
                     ],
                 },
             },

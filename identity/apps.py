@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IdentityConfig(AppConfig):
+    name = "identity"
+    verbose_name = _("Apps signing in through this service")
+
+    def ready(self) -> None:
+        from identity import checks, receivers  # noqa: F401 (they register)
+
+        receivers.connect()
