@@ -54,6 +54,7 @@ class PendingAuthorizationMiddleware:
         session = getattr(request, "session", None)
         if (
             session is not None
+            and not response.has_header("Location")
             and response.get("Content-Type", "").startswith("text/html")
             and (pending := session.get(PENDING))
         ):

@@ -20,6 +20,8 @@ urlpatterns = [
         "favicon.ico",
         RedirectView.as_view(url=static("favicon.svg"), permanent=True),
     ),
+    # Approving a sign-in provider's connection from a mailed link (social/).
+    path("", include("social.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("users.api.urls")),
     path("admin/", admin.site.urls),

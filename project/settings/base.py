@@ -25,6 +25,7 @@ from project.settings.readers import (
     public_url_from_env,
     read_dot_env,
     redis_url_from_env,
+    social_providers_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -70,11 +71,19 @@ INSTALLED_APPS = [
     # The OpenID Connect provider other apps sign in through; our side of
     # it is identity/.
     "allauth.idp.oidc",
+    # Sign-in with other providers; our policy for it is social/. Each
+    # provider's URLs are there; one without credentials answers 404.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
     "translations",
     "mail",
     "users",
     "activity",
     "identity",
+    "social",
     "ops",
 ]
 
@@ -111,6 +120,9 @@ MIDDLEWARE = [
     # While an app waits for someone to sign in, the pages on the way may
     # send the browser back to it (identity/csp.py).
     "identity.csp.PendingAuthorizationMiddleware",
+    # Sign-in pages may send the browser on to the configured providers; a
+    # provider that is down or answers garbage gets a readable page.
+    "social.middleware.ProviderMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -438,6 +450,26 @@ HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
 # server-rendered pages.
 # https://docs.allauth.org/en/latest/headless/configuration.html
 HEADLESS_FRONTEND_URLS = frontend_urls_from_env()
+
+# Sign in with Kakao, Naver, Google or an OpenID Connect provider
+# (allauth.socialaccount; our policy for it, linking without takeover, is in
+# social/). Each is on when its client id and secret are set.
+# https://docs.allauth.org/en/latest/socialaccount/configuration.html
+SOCIALACCOUNT_ADAPTER = "social.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = social_providers_from_env()
+# An identity is matched by (provider, subject) only, never by address: a
+# new one whose address belongs to an account never signs in to it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+# Seconds to wait for a provider's token or profile answer before showing
+# the person an error page (they can sign in another way).
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIAL_PROVIDER_TIMEOUT", default=5)
+# Whether the generic OpenID Connect provider's email_verified is believed:
+# only then is its address stored as verified, and may the owner of an
+# existing account with that address be mailed a link to connect it.
+# Staff mark other providers so in the admin (social/models.py).
+OIDC_RP_TRUST_EMAIL = env.bool("OIDC_RP_TRUST_EMAIL", default=False)
 
 # OpenID Connect provider: other apps sign people in through this service
 # (allauth.idp.oidc; our side of it in identity/). Without a signing key

@@ -55,6 +55,7 @@ EXAMPLES = {
     "JWT_PRIVATE_KEY": "/etc/accounts/jwt.pem",
     "OIDC_PRIVATE_KEY": "/etc/accounts/oidc.pem",
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    "OIDC_RP_ISSUER": "https://login.example.com",
     "METRICS_ALLOWED_IPS": "127.0.0.1,10.0.0.0/8",
 }
 # What a value cast to each type looks like, for the error message.
@@ -435,3 +436,75 @@ def frontend_urls_from_env() -> dict[str, str]:
                 f"{placeholder or 'nothing in particular'!r}.",
             )
     return urls
+
+
+def _client_from_env(prefix: str) -> tuple[str, str] | None:
+    """PREFIX_CLIENT_ID and PREFIX_CLIENT_SECRET: both, or neither."""
+    client_id = env(f"{prefix}_CLIENT_ID", default="").strip()
+    secret = env(f"{prefix}_CLIENT_SECRET", default="").strip()
+    if not client_id and not secret:
+        return None
+    if not client_id or not secret:
+        missing = f"{prefix}_CLIENT_ID" if not client_id else f"{prefix}_CLIENT_SECRET"
+        raise SettingError(
+            missing,
+            f"is not set, but {prefix.title()} sign-in needs both "
+            f"{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.",
+        )
+    return client_id, secret
+
+
+def social_providers_from_env() -> dict[str, dict[str, Any]]:
+    """SOCIALACCOUNT_PROVIDERS: Kakao, Naver, Google and one OpenID Connect
+    provider, each only when its client id and secret are set.
+
+    Each asks for the scope that returns the email address (Kakao asks for
+    none unless told), and uses PKCE where the provider supports it.
+    https://docs.allauth.org/en/latest/socialaccount/providers/index.html
+    """
+    providers: dict[str, dict[str, Any]] = {}
+    wanted = {
+        # https://developers.kakao.com/docs/latest/en/kakaologin/rest-api
+        "kakao": ("KAKAO", {"scope": ["account_email", "profile_nickname"]}),
+        # Naver's scopes are chosen in its developer console, not asked for.
+        "naver": ("NAVER", {}),
+        "google": (
+            "GOOGLE",
+            {"scope": ["openid", "email", "profile"], "oauth_pkce_enabled": True},
+        ),
+    }
+    for provider, (prefix, app_settings) in wanted.items():
+        if client := _client_from_env(prefix):
+            client_id, secret = client
+            providers[provider] = {
+                "APPS": [
+                    {"client_id": client_id, "secret": secret, "settings": app_settings}
+                ]
+            }
+    issuer = env("OIDC_RP_ISSUER", default="").strip().rstrip("/")
+    client_id = env("OIDC_RP_CLIENT_ID", default="").strip()
+    if issuer or client_id:
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingError(
+                "OIDC_RP_ISSUER",
+                f"{masked(issuer)} is not an issuer URL (https://...).",
+            )
+        if not client_id:
+            raise SettingError(
+                "OIDC_RP_CLIENT_ID", "is not set, but OIDC_RP_ISSUER is.", "accounts"
+            )
+        name = env("OIDC_RP_NAME", default="").strip() or parts.hostname
+        providers["openid_connect"] = {
+            "APPS": [
+                {
+                    # Its callback is /accounts/oidc/oidc/login/callback/.
+                    "provider_id": "oidc",
+                    "name": name,
+                    "client_id": client_id,
+                    "secret": env("OIDC_RP_CLIENT_SECRET", default="").strip(),
+                    "settings": {"server_url": issuer, "oauth_pkce_enabled": True},
+                }
+            ]
+        }
+    return providers

@@ -42,6 +42,15 @@ HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(
 )
 IDP_OIDC_PRIVATE_KEY = oidc_private_key_from_env(VAR_DIR / "test-oidc-private-key.pem")
 
+# No test reaches Google: where a configured Google would be called (a token
+# to check), a closed loopback port answers; tests that mean to reach it
+# point it at a local fake (tests/support/providers.py).
+SOCIALACCOUNT_PROVIDERS.setdefault("google", {}).update(  # noqa: F405
+    dict.fromkeys(
+        ("CERTS_URL", "IDENTITY_URL", "ACCESS_TOKEN_URL"), "http://127.0.0.1:9/google"
+    )
+)
+
 # Served by whitenoise straight from the app folders, as in production
 # without collectstatic: browser tests see the real styles.
 WHITENOISE_USE_FINDERS = True
