@@ -14,6 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
 
 if settings.IDP_OIDC_PRIVATE_KEY:
     urlpatterns += [
+        path(".well-known/openid-configuration", views.configuration),
+        path(".well-known/jwks.json", views.jwks),
         path("identity/o/authorize", views.authorize),
         path("identity/o/api/token", views.token),
         path("identity/o/api/revoke", views.revoke),

@@ -37,7 +37,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from activity.events import Type, record
 from identity import codes, grants
@@ -51,6 +51,14 @@ if TYPE_CHECKING:
     from users.models import User
 
 logger = logging.getLogger(__name__)
+
+
+# --- discovery ----------------------------------------------------------------
+
+# Public documents, read with GET: no form, so no CSRF check that would call
+# another method "forbidden" instead of "not allowed".
+configuration = csrf_exempt(require_GET(oidc_views.configuration))
+jwks = csrf_exempt(require_GET(oidc_views.jwks))
 
 
 # --- authorize ----------------------------------------------------------------

@@ -497,3 +497,25 @@ def test_revoking_needs_the_apps_credentials(browser, server, app):
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert oidc.userinfo(server, tokens["access_token"]).status_code == HTTPStatus.OK
+
+
+# --- The contract ---------------------------------------------------------------
+
+
+def test_the_providers_json_endpoints_are_in_the_served_contract(server):
+    paths = server.get("/_allauth/openapi.json").json()["paths"]
+
+    for path in (
+        oidc.DISCOVERY,
+        oidc.JWKS,
+        oidc.TOKEN,
+        oidc.USERINFO,
+        oidc.REVOKE,
+    ):
+        assert path in paths, path
+
+
+def test_the_discovery_document_answers_other_methods_not_allowed(server):
+    response = server.post(oidc.DISCOVERY)
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED

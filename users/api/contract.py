@@ -170,15 +170,14 @@ class RequestContractMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
-
-    def process_view(self, request: HttpRequest, view, args, kwargs):
+        # A method the contract does not define is 405 before anything else
+        # (a CSRF check would call an unknown method unsafe: 403).
         methods = _methods_at(request.path) if is_api(request) else None
-        if methods is None or request.method == "OPTIONS":
-            # Pages and unknown paths have no contract; CORS preflights are
-            # answered before this.
-            return None
-        if request.method not in methods:
+        if (
+            methods is not None
+            and request.method != "OPTIONS"
+            and request.method not in methods
+        ):
             response = error_response(
                 HTTPStatus.METHOD_NOT_ALLOWED,
                 "Method not allowed.",
@@ -186,6 +185,14 @@ class RequestContractMiddleware:
             )
             response["Allow"] = ", ".join(methods)
             return response
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view, args, kwargs):
+        methods = _methods_at(request.path) if is_api(request) else None
+        if methods is None or request.method not in methods:
+            # Pages and unknown paths have no contract; CORS preflights are
+            # answered before this, and other methods in __call__.
+            return None
         properties = methods[request.method]
         try:
             if properties is not None and (data := json_object(request)) is not None:
