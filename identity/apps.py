@@ -7,6 +7,7 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Apps signing in through this service")
 
     def ready(self) -> None:
-        from identity import checks, receivers  # noqa: F401 (they register)
+        from identity import checks, keys, receivers  # noqa: F401 (they register)
 
         receivers.connect()
+        keys.install()

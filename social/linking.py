@@ -23,9 +23,10 @@ from allauth.socialaccount import signals as social_signals
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from social.claims import verified_address
-from social.models import PendingConnection
+from social.models import APPROVAL_LIFETIME, PendingConnection
 from users import verification
 
 if TYPE_CHECKING:
@@ -130,3 +131,10 @@ def approve(request: HttpRequest, waiting: PendingConnection) -> SocialAccount |
         sender=SocialLogin, request=request, sociallogin=sociallogin
     )
     return account
+
+
+def purge_expired() -> int:
+    """Approval links that expired unused; how many."""
+    cutoff = timezone.now() - APPROVAL_LIFETIME
+    deleted, _ = PendingConnection.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

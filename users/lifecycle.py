@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
 from django.db import transaction
 
@@ -109,5 +110,14 @@ def export_account(user: User) -> dict[str, Any]:
             for g in Grant.objects.filter(user=user)
             .select_related("client")
             .order_by("pk")
+        ],
+        "connected_accounts": [
+            {
+                "provider": a.provider,
+                "uid": a.uid,
+                "connected_at": a.date_joined.isoformat(),
+                "last_login": a.last_login.isoformat(),
+            }
+            for a in SocialAccount.objects.filter(user=user).order_by("pk")
         ],
     }

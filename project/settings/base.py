@@ -371,6 +371,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.purge_ended_sessions",
         "schedule": 24 * 60 * 60,
     },
+    # Expired tokens issued to other apps, and their grants (identity/).
+    "purge-expired-app-tokens": {
+        "task": "identity.tasks.purge_expired_tokens",
+        "schedule": 24 * 60 * 60,
+    },
+    # Provider connections nobody approved within a day (social/).
+    "purge-expired-approvals": {
+        "task": "social.tasks.purge_expired_approvals",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # Static files, served by whitenoise.

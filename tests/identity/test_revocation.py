@@ -4,15 +4,19 @@ person's own "Revoke" on /profile/apps/. Each is in the activity log."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from allauth.idp.oidc.models import Token
 from allauth.usersessions.models import UserSession
 from django.test import Client
+from django.utils import timezone
 
 from activity.models import Event
 from identity.models import Grant
+from identity.tasks import purge_expired_tokens
 from mail.models import OutgoingEmail
 from tests.support import oidc
 from tests.support.factories import PASSWORD, UserFactory
@@ -186,3 +190,32 @@ def test_the_apps_page_needs_a_signed_in_person(client):
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/accounts/login/")
+
+
+# --- Housekeeping and the export -------------------------------------------------
+
+
+def test_the_daily_purge_drops_expired_tokens_and_grants_only(user, app):
+    old = oidc.signed_in_to_app(signed_in_browser(user), Client(), app)
+    Token.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    Grant.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    fresh = oidc.signed_in_to_app(signed_in_browser(user), Client(), app)
+
+    purge_expired_tokens()
+
+    assert Grant.objects.count() == 1
+    assert oidc.userinfo(Client(), fresh["access_token"]).status_code == 200
+    assert oidc.userinfo(Client(), old["access_token"]).status_code == 401
+
+
+def test_the_export_lists_the_apps_and_never_a_token(user, app):
+    browser = signed_in_browser(user)
+    tokens = oidc.signed_in_to_app(browser, Client(), app)
+
+    export = browser.get("/profile/export/").json()
+
+    assert [a["app"] for a in export["apps"]] == ["Acme Notes"]
+    assert export["profile"]["public_id"] == str(user.public_id)
+    text = json.dumps(export)
+    for secret in (tokens["access_token"], tokens["refresh_token"], app.secret):
+        assert secret not in text

@@ -19,6 +19,7 @@ from django.utils import timezone
 from activity.models import Event
 from mail.models import OutgoingEmail
 from social.models import APPROVAL_LIFETIME, PendingConnection
+from social.tasks import purge_expired_approvals
 from tests.support import providers as fakes
 from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.flows import NEW_PASSWORD, link_in, path_of
@@ -418,3 +419,28 @@ def test_setting_a_password_reset_mail_reaches_a_social_only_account(
     )
 
     assert User.objects.get().check_password(NEW_PASSWORD)
+
+
+def test_approval_links_nobody_used_are_purged_after_a_day(providers, trusted, victim):
+    trusted("google")
+    providers.person.email = VICTIM
+    fakes.sign_in_with(Client(), "google")
+    PendingConnection.objects.update(
+        created_at=timezone.now() - APPROVAL_LIFETIME - timedelta(minutes=1)
+    )
+
+    purge_expired_approvals()
+
+    assert not PendingConnection.objects.exists()
+
+
+def test_the_export_lists_connected_accounts(providers, trusted):
+    trusted("google")
+    browser = Client()
+    fakes.sign_in_with(browser, "google")
+
+    export = browser.get("/profile/export/").json()
+
+    assert [(a["provider"], a["uid"]) for a in export["connected_accounts"]] == [
+        ("google", "4242")
+    ]

@@ -224,6 +224,8 @@ OUR_COMPONENTS = {
                         },
                         # Apps signed in to through this service (identity/).
                         "apps": LIST_OF_OBJECTS,
+                        # Sign-in providers connected (social/).
+                        "connected_accounts": LIST_OF_OBJECTS,
                     },
                     "required": [
                         "profile",
@@ -233,6 +235,7 @@ OUR_COMPONENTS = {
                         "known_devices",
                         "activity",
                         "apps",
+                        "connected_accounts",
                     ],
                 },
             },
