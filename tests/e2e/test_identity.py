@@ -5,6 +5,7 @@ each as any app would do them."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from http import HTTPStatus
@@ -21,6 +22,7 @@ from joserfc.jwk import KeySet
 from tests.support import oidc
 from tests.support.factories import PASSWORD
 from tests.support.flows import found
+from tests.support.topology import Nginx
 
 if TYPE_CHECKING:
     from tests.support.processes import Web
@@ -209,3 +211,43 @@ def test_a_reused_code_over_http_revokes_the_tokens_it_gave(web, config, user):
             code_verifier=verifier,
         )
     assert client.get(config["userinfo_endpoint"]).status_code == 401
+
+
+def test_nginx_never_logs_a_providers_code_or_an_approval_key(
+    web, certificate, artifacts
+):
+    """deploy/nginx/nginx.conf's access log: a provider's one-time code comes
+    back in a callback's query, an approval key in the link's path."""
+    cert, key = certificate
+    nginx = Nginx(
+        artifacts,
+        cert=cert,
+        key=key,
+        upstream_ports=[web.port],
+        server_name="localhost",
+    ).start()
+    try:
+        for path in (
+            "/accounts/kakao/login/callback/?code=SECRET-CODE&state=x",
+            "/accounts/oidc/oidc/login/callback/?code=SECRET-CODE&state=x",
+            "/accounts/3rdparty/approve/SECRET-KEY/",
+        ):
+            requests.get(
+                f"{nginx.url}{path}",
+                headers={"Host": "localhost"},
+                verify=str(cert),
+                allow_redirects=False,
+                timeout=30,
+            )
+        # (Less the probe that saw nginx start.)
+        logged = [line for line in nginx.access_log() if line["uri"] != "/"]
+    finally:
+        nginx.stop()
+
+    assert len(logged) == 3
+    assert "SECRET" not in json.dumps(logged)
+    assert {line["uri"] for line in logged} == {
+        "/accounts/kakao/login/callback/?[redacted]",
+        "/accounts/oidc/oidc/login/callback/?[redacted]",
+        "/accounts/3rdparty/approve/[redacted]",
+    }

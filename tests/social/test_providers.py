@@ -484,3 +484,26 @@ def test_the_generic_provider_is_registered_as_oidc(monkeypatch):
     assert app["name"] == "Acme ID"
     assert app["settings"]["server_url"] == "https://login.example.com"
     assert json.dumps(app)  # plain data, as settings are
+
+
+# --- The admin ----------------------------------------------------------------
+
+
+def test_staff_mark_a_provider_trusted_for_email_in_the_admin(staff_client, providers):
+    staff_client.post(
+        "/admin/social/providerpolicy/add/",
+        {"provider": "google", "trusted_for_email": "on"},
+    )
+    browser = Client()
+
+    fakes.sign_in_with(browser, "google")
+
+    assert signed_in_as(browser) == "someone@example.com"
+
+
+def test_no_admin_page_shows_a_providers_secret_or_a_stored_token(staff_client):
+    for path in (
+        "/admin/socialaccount/socialapp/",
+        "/admin/socialaccount/socialtoken/",
+    ):
+        assert staff_client.get(path).status_code == HTTPStatus.NOT_FOUND
