@@ -7,7 +7,8 @@ class SocialConfig(AppConfig):
     verbose_name = _("Sign-in providers")
 
     def ready(self) -> None:
-        from social import checks  # noqa: F401 (registers the checks)
+        from social import checks, stand_ins  # noqa: F401 (registers the checks)
         from social.replacements import install_in_allauth
 
         install_in_allauth()
+        stand_ins.connect()

@@ -61,20 +61,29 @@ def authorize_origin(provider: Any) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def provider_of_view(request: HttpRequest, kwargs: dict) -> Any | None:
-    """The provider a provider view serves, for its error page."""
+def _provider_view_id(request: HttpRequest, kwargs: dict) -> str | None:
+    """The provider (or sub-provider) id a provider's login or callback view
+    serves; None for every other view."""
     match = request.resolver_match
     if match is None or not match.url_name:
         return None
     name = match.url_name
-    adapter = get_adapter(request)
     if name in ("openid_connect_login", "openid_connect_callback"):
-        return adapter.get_provider(request, kwargs.get("provider_id", ""))
+        return str(kwargs.get("provider_id", ""))
     if name.endswith(("_login", "_callback")) and match.func.__module__.startswith(
         "allauth.socialaccount.providers."
     ):
-        return adapter.get_provider(request, name.rsplit("_", 1)[0])
-    if name in HEADLESS_VIEWS:
+        return name.rsplit("_", 1)[0]
+    return None
+
+
+def provider_of_view(request: HttpRequest, kwargs: dict) -> Any | None:
+    """The provider a provider view serves, for its error page."""
+    adapter = get_adapter(request)
+    if provider_id := _provider_view_id(request, kwargs):
+        return adapter.get_provider(request, provider_id)
+    match = request.resolver_match
+    if match is not None and match.url_name in HEADLESS_VIEWS:
         return adapter.get_provider(request, request.POST.get("provider", ""))
     return None
 
@@ -96,6 +105,11 @@ class ProviderMiddleware:
 
     def process_view(self, request: HttpRequest, view, args, kwargs) -> None:
         request.social_view_kwargs = kwargs  # type: ignore[attr-defined]
+        name = _provider_view_id(request, kwargs)
+        if name is not None and not get_adapter(request).list_apps(
+            request, provider=name
+        ):
+            raise Http404  # not configured here (any more)
         # The state a callback is about to take from the session: kept, so
         # that an error page still knows where the person was going (a
         # single-page app's, for the API).

@@ -444,3 +444,32 @@ def test_the_export_lists_connected_accounts(providers, trusted):
     assert [(a["provider"], a["uid"]) for a in export["connected_accounts"]] == [
         ("google", "4242")
     ]
+
+
+def test_a_connection_to_a_provider_no_longer_configured_can_still_be_removed(
+    settings, user
+):
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    account = SocialAccount.objects.create(user=user, provider="kakao", uid="1")
+    browser = Client()
+    browser.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+
+    page = connections_page(browser)
+    disconnect(browser, account)
+
+    assert page.status_code == HTTPStatus.OK
+    assert "Kakao" in page.content.decode()
+    assert not SocialAccount.objects.exists()
+    assert Client().get("/accounts/kakao/login/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_api_lists_a_connection_to_a_provider_no_longer_configured(settings, user):
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    SocialAccount.objects.create(user=user, provider="oidc", uid="1")
+    client = Client()
+    client.force_login(user)
+
+    response = client.get("/_allauth/browser/v1/account/providers")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["data"][0]["provider"]["id"] == "oidc"
