@@ -21,6 +21,7 @@ from mail.models import OutgoingEmail
 from social.models import APPROVAL_LIFETIME, PendingConnection
 from social.tasks import purge_expired_approvals
 from tests.support import providers as fakes
+from tests.support.api import APP, call
 from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.flows import NEW_PASSWORD, link_in, path_of
 from users.models import User
@@ -473,3 +474,32 @@ def test_the_api_lists_a_connection_to_a_provider_no_longer_configured(settings,
 
     assert response.status_code == HTTPStatus.OK
     assert response.json()["data"][0]["provider"]["id"] == "oidc"
+
+
+def test_over_the_app_api_a_token_with_the_victims_address_signs_no_one_in(
+    providers, settings, victim
+):
+    settings.OIDC_RP_TRUST_EMAIL = True
+    providers.person.email = VICTIM
+    before = as_it_was(victim)
+
+    status, body = call(
+        Client(),
+        "post",
+        f"{APP}/auth/provider/token",
+        {
+            "provider": "oidc",
+            "process": "login",
+            "token": {
+                "client_id": "acme-client",
+                "id_token": providers.id_token(providers.oidc_issuer, "acme-client"),
+            },
+        },
+    )
+
+    assert status == HTTPStatus.UNAUTHORIZED
+    assert body["meta"]["is_authenticated"] is False
+    assert "access_token" not in body["meta"]
+    assert as_it_was(victim) == before
+    # The owner decides: a link to approve, mailed to the address.
+    assert "/accounts/3rdparty/approve/" in mails_to(VICTIM)[0].body_text
