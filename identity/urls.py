@@ -17,6 +17,7 @@ if settings.IDP_OIDC_PRIVATE_KEY:
         path(".well-known/openid-configuration", views.configuration),
         path(".well-known/jwks.json", views.jwks),
         path("identity/o/authorize", views.authorize),
+        path("identity/o/logout", views.logout),
         path("identity/o/api/token", views.token),
         path("identity/o/api/revoke", views.revoke),
         path("", include("allauth.idp.urls")),

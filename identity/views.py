@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from allauth.core.internal.httpkit import add_query_params, extract_basic_auth
 from allauth.idp.oidc import views as oidc_views
 from allauth.idp.oidc.adapter import get_adapter as get_oidc_adapter
+from allauth.idp.oidc.forms import RPInitiatedLogoutForm
 from allauth.idp.oidc.internal.clientkit import is_redirect_uri_allowed, lookup_client
 from allauth.idp.oidc.models import Client, Token
 from django.contrib import messages
@@ -165,6 +166,25 @@ def _back_to_app(redirect_uri: str, params: dict[str, str]) -> HttpResponse:
     # Not HttpResponseRedirect: it refuses the custom schemes of native apps.
     response = HttpResponse(status=HTTPStatus.FOUND)
     response["Location"] = add_query_params(redirect_uri, params)
+    return response
+
+
+# --- RP-initiated logout ---------------------------------------------------------
+
+
+@csrf_exempt  # allauth's own view checks CSRF where it asks the person
+def logout(request: HttpRequest) -> HttpResponse:
+    """allauth's page that asks whether to sign out here too: its form then
+    sends the browser back to the app, which its form-action must allow."""
+    response = oidc_views.logout(request)
+    if isinstance(response, TemplateResponse):
+        form = RPInitiatedLogoutForm(
+            request.POST if request.method == "POST" else request.GET
+        )
+        if form.is_valid() and (
+            uri := form.cleaned_data.get("post_logout_redirect_uri")
+        ):
+            allow_form_action(response, source_of(uri))
     return response
 
 

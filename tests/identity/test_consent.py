@@ -153,3 +153,36 @@ def test_a_denied_authorization_records_nothing(user):
     oidc.consent(browser, browser.get(oidc.authorize_url(app)), action="cancel")
 
     assert not Event.objects.filter(type=Event.Type.APP_AUTHORIZED).exists()
+
+
+def test_the_sign_out_page_lets_its_form_return_to_the_app(user):
+    app = oidc.register()
+    browser = Client()
+    browser.force_login(user)
+
+    page = browser.get(
+        "/identity/o/logout",
+        {
+            "client_id": app.client_id,
+            "post_logout_redirect_uri": "https://app.example.com/signed-out",
+        },
+    )
+
+    assert page.status_code == HTTPStatus.OK
+    assert form_action(page) == ["'self'", "https://app.example.com"]
+
+
+def test_the_sign_out_page_never_lets_a_form_go_elsewhere(user):
+    app = oidc.register()
+    browser = Client()
+    browser.force_login(user)
+
+    page = browser.get(
+        "/identity/o/logout",
+        {
+            "client_id": app.client_id,
+            "post_logout_redirect_uri": "https://evil.example.com/",
+        },
+    )
+
+    assert "https://evil.example.com" not in page["Content-Security-Policy"]
