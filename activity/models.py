@@ -29,6 +29,15 @@ class Event(models.Model):
             _("New recovery codes made"),
         )
         SESSION_ENDED = "session_ended", _("Device signed out")
+        # Other apps that sign in through this service (identity/).
+        APP_AUTHORIZED = "app_authorized", _("Signed in to an app")
+        APP_REVOKED = "app_revoked", _("App access revoked")
+        # Sign-in providers such as Kakao or Google (social/).
+        PROVIDER_CONNECTED = "provider_connected", _("Sign-in provider connected")
+        PROVIDER_DISCONNECTED = (
+            "provider_disconnected",
+            _("Sign-in provider disconnected"),
+        )
         ACCOUNT_DELETED = "account_deleted", _("Account deleted")
 
     user = models.ForeignKey(

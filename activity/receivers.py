@@ -12,6 +12,7 @@ from typing import Any
 from allauth.account import signals as account
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa import signals as mfa
+from allauth.socialaccount import signals as social
 from django.contrib.auth import signals as auth
 
 from activity.devices import note_sign_in
@@ -96,6 +97,27 @@ def authenticator_reset(request, user, authenticator, **kwargs: Any) -> None:
     record(Type.RECOVERY_CODES_REGENERATED, user, request)
 
 
+def provider_connected(request, sociallogin, **kwargs: Any) -> None:
+    account = sociallogin.account
+    record(
+        Type.PROVIDER_CONNECTED,
+        sociallogin.user,
+        request,
+        provider=account.provider,
+        provider_name=account.get_provider().name,
+    )
+
+
+def provider_disconnected(request, socialaccount, **kwargs: Any) -> None:
+    record(
+        Type.PROVIDER_DISCONNECTED,
+        socialaccount.user,
+        request,
+        provider=socialaccount.provider,
+        provider_name=socialaccount.get_provider().name,
+    )
+
+
 def connect() -> None:
     """Called once, from ActivityConfig.ready()."""
     account.user_signed_up.connect(signed_up)
@@ -113,3 +135,5 @@ def connect() -> None:
     mfa.authenticator_added.connect(authenticator_added)
     mfa.authenticator_removed.connect(authenticator_removed)
     mfa.authenticator_reset.connect(authenticator_reset)
+    social.social_account_added.connect(provider_connected)
+    social.social_account_removed.connect(provider_disconnected)

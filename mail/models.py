@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutgoingEmail(models.Model):
@@ -200,7 +201,9 @@ class WebhookReceipt(models.Model):
     that applies the event, so a failure leaves the provider free to retry;
     purged once older than MAIL_WEBHOOK_MAX_AGE, when age alone refuses it."""
 
-    provider = models.CharField(_("provider"), max_length=32)
+    provider = models.CharField(
+        pgettext_lazy("email service", "provider"), max_length=32
+    )
     key = models.CharField(_("key"), max_length=64)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
 

@@ -17,7 +17,9 @@ from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 FORMATS = ("plain", "json")
 # Emailed links carry one-time keys in their path; a log shows the prefix.
-_KEYED_PATH = re.compile(r"(/accounts/(?:confirm-email|password/reset/key)/)[^\s'\"?]+")
+_KEYED_PATH = re.compile(
+    r"(/accounts/(?:confirm-email|password/reset/key|3rdparty/approve)/)[^\s'\"?]+"
+)
 _REDACTED = r"\1[redacted]/"
 # Database errors a request meets while PostgreSQL is down: a line each,
 # not a traceback each (ops/unavailable.py answers 503).

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
 # Pages whose URL or body carries a live key.
-KEY_PAGES = {"account_confirm_email", "account_reset_password_from_key"}
+KEY_PAGES = {
+    "account_confirm_email",
+    "account_reset_password_from_key",
+    "social_approve_connection",
+}
 # API responses anyone may cache: the published contract.
 PUBLIC_API_PATHS = (
     "/_allauth/openapi.",

@@ -13,11 +13,15 @@ urlpatterns = [
     path("readyz", probes.readyz, name="ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("", include("users.urls")),
+    # The OpenID Connect provider, with a signing key; /profile/apps/.
+    path("", include("identity.urls")),
     # Browsers ask for /favicon.ico on every page, the admin's too.
     path(
         "favicon.ico",
         RedirectView.as_view(url=static("favicon.svg"), permanent=True),
     ),
+    # Approving a sign-in provider's connection from a mailed link (social/).
+    path("", include("social.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("users.api.urls")),
     path("admin/", admin.site.urls),

@@ -148,6 +148,12 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         request = allauth_context.request
         owner = owner_of(email)
+        # A new identity from a sign-in provider reached this address: the
+        # social app tells the owner its own way (social/linking.py).
+        tell_owner_instead = getattr(request, "social_tell_owner_instead", None)
+        if tell_owner_instead is not None and owner is not None:
+            tell_owner_instead(owner, email)
+            return
         context = {
             "signup_url": flows.signup.get_signup_url(request),
             "password_reset_url": flows.password_reset.get_reset_password_url(request),

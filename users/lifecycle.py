@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from activity.events import Type, as_json, pseudonymise, record
 from activity.models import Event
+from identity.models import Grant
 from mail.models import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ def export_account(user: User) -> dict[str, Any]:
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
             "has_password": user.has_usable_password(),
+            # How other apps signed in through this service know the account.
+            "public_id": str(user.public_id),
         },
         "email_addresses": [
             {"email": a.email, "verified": a.verified, "primary": a.primary}
@@ -94,5 +98,26 @@ def export_account(user: User) -> dict[str, Any]:
         ],
         "activity": [
             as_json(e) for e in Event.objects.filter(user=user).order_by("-at", "-pk")
+        ],
+        "apps": [
+            {
+                "app": g.client.name,
+                "scopes": g.get_scopes(),
+                "authorized_at": g.created_at.isoformat(),
+                "last_used_at": g.last_used_at.isoformat(),
+                "expires_at": g.expires_at.isoformat(),
+            }
+            for g in Grant.objects.filter(user=user)
+            .select_related("client")
+            .order_by("pk")
+        ],
+        "connected_accounts": [
+            {
+                "provider": a.provider,
+                "uid": a.uid,
+                "connected_at": a.date_joined.isoformat(),
+                "last_login": a.last_login.isoformat(),
+            }
+            for a in SocialAccount.objects.filter(user=user).order_by("pk")
         ],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -140,6 +141,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             "The password was typed at signup, and the address has not yet been "
             "verified in that browser or app session. A verification anywhere "
             "else discards it."
+        ),
+    )
+    public_id = models.UUIDField(
+        _("public ID"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "How other apps signed in through this service know the account "
+            "(the OpenID Connect subject): random, never the database id or "
+            "the address, and never changing."
         ),
     )
     language = models.CharField(

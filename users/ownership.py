@@ -160,6 +160,13 @@ def replacements() -> list[Replacement]:
             _allauth_assess_unique_email,
             assess_unique_email,
         ),
+        # A new identity from a provider: is its address an account's?
+        Replacement(
+            "allauth.socialaccount.internal.flows.signup",
+            "assess_unique_email",
+            _allauth_assess_unique_email,
+            assess_unique_email,
+        ),
         # Only the signup form's: a social signup keeps allauth's.
         Replacement(
             "allauth.account.forms",

@@ -6,17 +6,28 @@
 - A login's new session (`cycle_key`) is written once, at the end of the
   request, with everything the login stored in it, instead of an INSERT
   when the key changes and an UPDATE when the response goes out.
+
+Every end of a session passes through `delete` (a sign-out, a device ended
+from the list, an account deleted), so it says so: `session_ended`, which
+identity/ hears to revoke what other apps were given from that session.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
+from django.dispatch import Signal
 from django.utils.crypto import get_random_string
 
 # Attempts at a fresh key before giving up (each a collision on 32 random
 # characters: never, in practice).
 ATTEMPTS = 5
+
+# A session ended: `session_key`.
+session_ended = Signal()
+# A signed-in session's key changed (a new sign-in in it): `old_key`, `new_key`.
+session_rekeyed = Signal()
 
 
 class SessionStore(db.SessionStore):
@@ -34,7 +45,18 @@ class SessionStore(db.SessionStore):
         self._unsaved_new_key = True
         self.modified = True
         if old_key:
-            self.delete(old_key)
+            # Its data goes on under the new key: not an end.
+            super().delete(old_key)
+            if SESSION_KEY in data:
+                session_rekeyed.send(
+                    sender=type(self), old_key=old_key, new_key=self._session_key
+                )
+
+    def delete(self, session_key: str | None = None) -> None:
+        key = session_key or self.session_key
+        super().delete(session_key)
+        if key:
+            session_ended.send(sender=type(self), session_key=key)
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 (Django's)
         if not self._unsaved_new_key:

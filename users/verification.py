@@ -9,6 +9,8 @@ receiver here (connected in users/apps.py) settles two things:
   app session that signed up; anywhere else the password is discarded, which
   ends every session and token of the account, and the mailbox holder
   chooses one (on the page, straight away; over the API, by a mailed link).
+  A sign-in provider a signup came with, its address unverified, goes the
+  same way.
 - Other accounts that merely added the address lose it, and are told.
 
 A completed password reset verifies a never-verified account's own address
@@ -26,6 +28,7 @@ from allauth.account.internal import flows
 from allauth.account.internal.flows.manage_email import emit_email_changed
 from allauth.account.models import EmailAddress
 from allauth.core.internal.httpkit import is_headless_request
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
 
@@ -61,6 +64,10 @@ def settle_signup_password(request: HttpRequest, user: User) -> None:
     # Django's session hash check from here on.
     user.set_unusable_password()
     user.save(update_fields=["password", "password_unproven"])
+    # A sign-in provider the signup came with is as unproven as a typed
+    # password (social/): whoever holds the provider identity did not
+    # verify the address.
+    SocialAccount.objects.filter(user=user).delete()
     if is_headless_request(request):
         # A front end cannot be redirected from here: mail the way on.
         flows.password_reset.request_password_reset(request, user.email, [user], None)

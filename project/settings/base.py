@@ -23,9 +23,11 @@ from project.settings.readers import (
     frontend_urls_from_env,
     mailers_from_env,
     networks_from_env,
+    oidc_private_key_from_env,
     public_url_from_env,
     read_dot_env,
     redis_url_from_env,
+    social_providers_from_env,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -75,10 +77,22 @@ INSTALLED_APPS = [
     "allauth.headless",
     "allauth.mfa",
     "allauth.usersessions",
+    # The OpenID Connect provider other apps sign in through; our side of
+    # it is identity/.
+    "allauth.idp.oidc",
+    # Sign-in with other providers; our policy for it is social/. Each
+    # provider's URLs are there; one without credentials answers 404.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.kakao",
+    "allauth.socialaccount.providers.naver",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
     "translations",
     "mail",
     "users",
     "activity",
+    "identity",
+    "social",
     "ops",
 ]
 
@@ -115,6 +129,12 @@ MIDDLEWARE = [
     "users.sessions.SessionActivityMiddleware",
     "users.api.contract.RequestContractMiddleware",
     "users.api.refresh_cookie.RefreshTokenCookieMiddleware",
+    # While an app waits for someone to sign in, the pages on the way may
+    # send the browser back to it (identity/csp.py).
+    "identity.csp.PendingAuthorizationMiddleware",
+    # Sign-in pages may send the browser on to the configured providers; a
+    # provider that is down or answers garbage gets a readable page.
+    "social.middleware.ProviderMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -156,6 +176,9 @@ AUTHENTICATION_BACKENDS = [
 PASSWORD_HASHERS = [
     "users.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # OpenID Connect client secrets only: random, so a fast hash suffices
+    # (identity/secrets.py). Last, so that no password uses it.
+    "identity.secrets.ClientSecretHasher",
 ]
 _DJANGO_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -393,6 +416,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.purge_ended_sessions",
         "schedule": 24 * 60 * 60,
     },
+    # Expired tokens issued to other apps, and their grants (identity/).
+    "purge-expired-app-tokens": {
+        "task": "identity.tasks.purge_expired_tokens",
+        "schedule": 24 * 60 * 60,
+    },
+    # Provider connections nobody approved within a day (social/).
+    "purge-expired-approvals": {
+        "task": "social.tasks.purge_expired_approvals",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # Static files, served by whitenoise.
@@ -472,6 +505,38 @@ HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
 # server-rendered pages.
 # https://docs.allauth.org/en/latest/headless/configuration.html
 HEADLESS_FRONTEND_URLS = frontend_urls_from_env()
+
+# Sign in with Kakao, Naver, Google or an OpenID Connect provider
+# (allauth.socialaccount; our policy for it, linking without takeover, is in
+# social/). Each is on when its client id and secret are set.
+# https://docs.allauth.org/en/latest/socialaccount/configuration.html
+SOCIALACCOUNT_ADAPTER = "social.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = social_providers_from_env()
+# An identity is matched by (provider, subject) only, never by address: a
+# new one whose address belongs to an account never signs in to it.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_QUERY_EMAIL = True
+# Seconds to wait for a provider's token or profile answer before showing
+# the person an error page (they can sign in another way).
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SOCIAL_PROVIDER_TIMEOUT", default=5)
+# Whether the generic OpenID Connect provider's email_verified is believed:
+# only then is its address stored as verified, and may the owner of an
+# existing account with that address be mailed a link to connect it.
+# Staff mark other providers so in the admin (social/models.py).
+OIDC_RP_TRUST_EMAIL = env.bool("OIDC_RP_TRUST_EMAIL", default=False)
+
+# OpenID Connect provider: other apps sign people in through this service
+# (allauth.idp.oidc; our side of it in identity/). Without a signing key
+# (OIDC_PRIVATE_KEY, a PEM or a path to one) its URLs are not mounted.
+# https://docs.allauth.org/en/latest/idp/openid-connect/configuration.html
+IDP_OIDC_ADAPTER = "identity.adapter.OIDCAdapter"
+IDP_OIDC_PRIVATE_KEY = oidc_private_key_from_env()
+# Each refresh returns a new refresh token, and the old one stops working
+# (presenting it again revokes the grant: identity/views.py).
+IDP_OIDC_ROTATE_REFRESH_TOKEN = True
+# A refresh token lives this long past its last use.
+IDP_OIDC_REFRESH_TOKEN_EXPIRES_IN = 30 * 24 * 60 * 60
 
 # Cross-origin front ends (a Next.js app on another origin, say).
 # https://github.com/adamchainz/django-cors-headers

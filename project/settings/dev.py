@@ -7,7 +7,12 @@ transport carries Celery tasks, and mail lands in a local inbox at
 
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS, REDIS_URL, VAR_DIR
-from .readers import database_from_env, env, jwt_private_key_from_env
+from .readers import (
+    database_from_env,
+    env,
+    jwt_private_key_from_env,
+    oidc_private_key_from_env,
+)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # A new superuser may use the admin before enrolling a second factor here.
@@ -23,6 +28,7 @@ ALLOWED_HOSTS = env.list(
 
 DATABASES = database_from_env(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(VAR_DIR / "jwt-private-key.pem")
+IDP_OIDC_PRIVATE_KEY = oidc_private_key_from_env(VAR_DIR / "oidc-private-key.pem")
 
 if not REDIS_URL:
     # One web process in development, so a per-process cache is shared enough.

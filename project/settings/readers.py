@@ -53,7 +53,9 @@ EXAMPLES = {
         '{"account_confirm_email": "https://app.example.com/verify/{key}"}'
     ),
     "JWT_PRIVATE_KEY": "/etc/accounts/jwt.pem",
+    "OIDC_PRIVATE_KEY": "/etc/accounts/oidc.pem",
     "CORS_ALLOWED_ORIGINS": "https://app.example.com",
+    "OIDC_RP_ISSUER": "https://login.example.com",
     "METRICS_ALLOWED_IPS": "127.0.0.1,10.0.0.0/8",
 }
 # What a value cast to each type looks like, for the error message.
@@ -438,14 +440,17 @@ def webhook_secret_from_env() -> str:
     return secret
 
 
-def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
-    """The RS256 signing key: JWT_PRIVATE_KEY, either a PEM or a path to one.
+def rsa_private_key_from_env(
+    name: str, generate_into: Path | None = None
+) -> str | None:
+    """An RSA signing key of 2048 bits or more: the variable `name`, either a
+    PEM or a path to one.
 
     With `generate_into` and no key set, a throwaway key is made there once
     and shared by every process that starts later (dev and tests only).
     Without either, None. A key that is set but unusable stops the start.
     """
-    value = env("JWT_PRIVATE_KEY", default="")
+    value = env(name, default="")
     if value.lstrip().startswith("-----BEGIN"):
         pem = value.replace("\\n", "\n")  # one-line form, as in .env files
     elif value:
@@ -453,8 +458,7 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
             pem = Path(value).read_text()
         except OSError as exc:
             raise SettingError(
-                "JWT_PRIVATE_KEY",
-                f"cannot read the file {masked(value)} ({exc.strerror}).",
+                name, f"cannot read the file {masked(value)} ({exc.strerror})."
             ) from exc
     elif generate_into is not None:
         if not generate_into.exists():
@@ -465,14 +469,21 @@ def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise SettingError(
-            "JWT_PRIVATE_KEY", "is not an unencrypted PEM private key."
-        ) from exc
+        raise SettingError(name, "is not an unencrypted PEM private key.") from exc
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
-        raise SettingError(
-            "JWT_PRIVATE_KEY", "must be an RSA key of 2048 bits or more."
-        )
+        raise SettingError(name, "must be an RSA key of 2048 bits or more.")
     return pem
+
+
+def jwt_private_key_from_env(generate_into: Path | None = None) -> str | None:
+    """The RS256 key the app client signs its JWTs with: JWT_PRIVATE_KEY."""
+    return rsa_private_key_from_env("JWT_PRIVATE_KEY", generate_into)
+
+
+def oidc_private_key_from_env(generate_into: Path | None = None) -> str:
+    """The RS256 key the OpenID Connect provider signs ID tokens with:
+    OIDC_PRIVATE_KEY. Empty when unset: the provider is then off."""
+    return rsa_private_key_from_env("OIDC_PRIVATE_KEY", generate_into) or ""
 
 
 def _write_new_rsa_key(path: Path) -> None:
@@ -553,3 +564,75 @@ def dkim_key_from_env() -> str:
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_DKIM_RSA_BITS:
         raise SettingError(name, "must be an RSA key (2048 bits recommended).")
     return pem
+
+
+def _client_from_env(prefix: str) -> tuple[str, str] | None:
+    """PREFIX_CLIENT_ID and PREFIX_CLIENT_SECRET: both, or neither."""
+    client_id = env(f"{prefix}_CLIENT_ID", default="").strip()
+    secret = env(f"{prefix}_CLIENT_SECRET", default="").strip()
+    if not client_id and not secret:
+        return None
+    if not client_id or not secret:
+        missing = f"{prefix}_CLIENT_ID" if not client_id else f"{prefix}_CLIENT_SECRET"
+        raise SettingError(
+            missing,
+            f"is not set, but {prefix.title()} sign-in needs both "
+            f"{prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.",
+        )
+    return client_id, secret
+
+
+def social_providers_from_env() -> dict[str, dict[str, Any]]:
+    """SOCIALACCOUNT_PROVIDERS: Kakao, Naver, Google and one OpenID Connect
+    provider, each only when its client id and secret are set.
+
+    Each asks for the scope that returns the email address (Kakao asks for
+    none unless told), and uses PKCE where the provider supports it.
+    https://docs.allauth.org/en/latest/socialaccount/providers/index.html
+    """
+    providers: dict[str, dict[str, Any]] = {}
+    wanted = {
+        # https://developers.kakao.com/docs/latest/en/kakaologin/rest-api
+        "kakao": ("KAKAO", {"scope": ["account_email", "profile_nickname"]}),
+        # Naver's scopes are chosen in its developer console, not asked for.
+        "naver": ("NAVER", {}),
+        "google": (
+            "GOOGLE",
+            {"scope": ["openid", "email", "profile"], "oauth_pkce_enabled": True},
+        ),
+    }
+    for provider, (prefix, app_settings) in wanted.items():
+        if client := _client_from_env(prefix):
+            client_id, secret = client
+            providers[provider] = {
+                "APPS": [
+                    {"client_id": client_id, "secret": secret, "settings": app_settings}
+                ]
+            }
+    issuer = env("OIDC_RP_ISSUER", default="").strip().rstrip("/")
+    client_id = env("OIDC_RP_CLIENT_ID", default="").strip()
+    if issuer or client_id:
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingError(
+                "OIDC_RP_ISSUER",
+                f"{masked(issuer)} is not an issuer URL (https://...).",
+            )
+        if not client_id:
+            raise SettingError(
+                "OIDC_RP_CLIENT_ID", "is not set, but OIDC_RP_ISSUER is.", "accounts"
+            )
+        name = env("OIDC_RP_NAME", default="").strip() or parts.hostname
+        providers["openid_connect"] = {
+            "APPS": [
+                {
+                    # Its callback is /accounts/oidc/oidc/login/callback/.
+                    "provider_id": "oidc",
+                    "name": name,
+                    "client_id": client_id,
+                    "secret": env("OIDC_RP_CLIENT_SECRET", default="").strip(),
+                    "settings": {"server_url": issuer, "oauth_pkce_enabled": True},
+                }
+            ]
+        }
+    return providers

@@ -27,7 +27,11 @@ for _name in ("REDIS_URL", "DATABASE_URL"):
 
 from .base import *  # noqa: E402, F403
 from .base import VAR_DIR  # noqa: E402
-from .readers import database_from_env, jwt_private_key_from_env  # noqa: E402
+from .readers import (  # noqa: E402
+    database_from_env,
+    jwt_private_key_from_env,
+    oidc_private_key_from_env,
+)
 
 SECRET_KEY = "test-only-secret-key-that-is-long-enough-to-satisfy-the-checks"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -35,6 +39,16 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DATABASES = database_from_env()
 HEADLESS_JWT_PRIVATE_KEY = jwt_private_key_from_env(
     VAR_DIR / "test-jwt-private-key.pem"
+)
+IDP_OIDC_PRIVATE_KEY = oidc_private_key_from_env(VAR_DIR / "test-oidc-private-key.pem")
+
+# No test reaches Google: where a configured Google would be called (a token
+# to check), a closed loopback port answers; tests that mean to reach it
+# point it at a local fake (tests/support/providers.py).
+SOCIALACCOUNT_PROVIDERS.setdefault("google", {}).update(  # noqa: F405
+    dict.fromkeys(
+        ("CERTS_URL", "IDENTITY_URL", "ACCESS_TOKEN_URL"), "http://127.0.0.1:9/google"
+    )
 )
 
 # Served by whitenoise straight from the app folders, as in production

@@ -27,6 +27,7 @@ from tests.support.factories import (
     give_totp,
 )
 from tests.support.processes import BIN, Web, service_env
+from tests.support.sign_in_providers import ENVIRONMENT as PROVIDERS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -79,7 +80,14 @@ def unexpected_failures(junit: Path) -> list[str]:
 
 @pytest.fixture
 def server(artifacts, no_session_worker):
-    web = Web(artifacts, service_env()).start()
+    # Every sign-in provider configured, so their API endpoints are tested
+    # with providers behind them; the generic one's issuer is a closed
+    # loopback port, and Google's servers are one too (project/settings/test.py):
+    # nothing here reaches the internet.
+    web = Web(
+        artifacts,
+        service_env(**PROVIDERS, OIDC_RP_ISSUER="http://127.0.0.1:9"),
+    ).start()
     yield web
     web.stop()
 

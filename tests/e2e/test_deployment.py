@@ -155,6 +155,63 @@ def test_production_refuses_an_unusable_jwt_key(production_env, value):
     assert "JWT_PRIVATE_KEY" in result.stderr
 
 
+# Fetches the discovery document as a client of the production settings would.
+DISCOVERY = (
+    "from django.test import Client; "
+    "r = Client().get('/.well-known/openid-configuration', secure=True, "
+    "headers={'Host': 'localhost'}); "
+    "print(r.status_code, r.json()['issuer'] if r.status_code == 200 else '')"
+)
+
+
+def rsa_key_file(path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def test_production_without_an_oidc_key_mounts_no_provider(db, production_env):
+    check = manage(production_env, "check", "--deploy", "--fail-level", "WARNING")
+    result = manage(production_env, "shell", "-v", "0", "-c", DISCOVERY)
+
+    assert check.returncode == 0, check.stderr
+    assert "identity.I001" in check.stdout + check.stderr
+    assert result.stdout.split() == ["404"], result.stderr
+
+
+def test_production_with_an_oidc_key_serves_discovery_at_the_public_url(
+    db, production_env, tmp_path
+):
+    production_env["OIDC_PRIVATE_KEY"] = str(rsa_key_file(tmp_path / "oidc.pem"))
+
+    result = manage(production_env, "shell", "-v", "0", "-c", DISCOVERY)
+
+    assert result.stdout.split() == ["200", "https://accounts.example.com"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----",
+        "/no/such/file.pem",
+    ],
+    ids=["garbage-pem", "missing-file"],
+)
+def test_production_refuses_an_unusable_oidc_key(production_env, value):
+    production_env["OIDC_PRIVATE_KEY"] = value
+
+    result = manage(production_env, "check")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("Cannot start: OIDC_PRIVATE_KEY: ")
+
+
 def test_env_example_documents_every_variable_the_settings_read():
     settings_source = "".join(
         path.read_text() for path in (ROOT / "project" / "settings").glob("*.py")

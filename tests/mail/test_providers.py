@@ -1,6 +1,6 @@
 """The outbox through each email service provider's API (django-anymail),
 against local stand-ins built from the providers' documentation
-(tests/support/providers.py): what they receive, and which failures are
+(tests/support/email_providers.py): what they receive, and which failures are
 retried."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils import timezone
 from mail import outbox
 from mail.models import OutgoingEmail
 from project.settings import readers
-from tests.support import providers as fake
+from tests.support import email_providers as fake
 from tests.support.flows import signup
 from tests.support.processes import Worker, free_port, service_env, wait_until
 

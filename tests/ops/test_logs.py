@@ -69,6 +69,9 @@ def test_keys_of_emailed_links_are_redacted():
 
     assert "SECRET" not in line["message"]
     assert line["message"] == "Not Found: /accounts/confirm-email/[redacted]/"
+    assert redact("/accounts/3rdparty/approve/SECRET-key/") == (
+        "/accounts/3rdparty/approve/[redacted]/"
+    )
     assert redact("/accounts/password/reset/key/3-abc-SECRET/") == (
         "/accounts/password/reset/key/[redacted]/"
     )

@@ -205,6 +205,13 @@ class RequestContractMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # A method the contract does not define is 405 before anything else
+        # (a CSRF check would call an unknown method unsafe: 403).
+        if is_api(request):
+            try:
+                allow_method(request, _methods_at(request.path))
+            except Refused as refused:
+                return refused.response
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view, args, kwargs):
@@ -220,17 +227,11 @@ class RequestContractMiddleware:
 def hold_to_contract(
     request: HttpRequest, methods: dict[str, dict | None] | None
 ) -> None:
-    """Raises Refused for a request its operation does not accept.
+    """Raises Refused for a body its operation does not accept.
 
     `methods` is what the contract defines at the request's path (None for a
-    path it does not describe). CORS preflights are answered before this.
+    path it does not describe); `allow_method` has refused any other method.
     """
-    if methods is not None and request.method not in {*methods, "OPTIONS"}:
-        refused = Refused(
-            HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed.", "method_not_allowed"
-        )
-        refused.response["Allow"] = ", ".join(methods)
-        raise refused
     properties = methods.get(str(request.method)) if methods else None
     if properties is not None:
         if (data := json_object(request)) is not None:
@@ -238,6 +239,17 @@ def hold_to_contract(
     elif request.method != "GET":
         # allauth parses the body of every request but a GET (RESTView).
         limit_nesting(request)
+
+
+def allow_method(request: HttpRequest, methods: dict[str, dict | None] | None) -> None:
+    """Raises Refused (405, with Allow) for a method the contract does not
+    define at a path it describes."""
+    if methods is not None and request.method not in {*methods, "OPTIONS"}:
+        refused = Refused(
+            HTTPStatus.METHOD_NOT_ALLOWED, "Method not allowed.", "method_not_allowed"
+        )
+        refused.response["Allow"] = ", ".join(methods)
+        raise refused
 
 
 def _methods_at(path: str) -> dict[str, dict | None] | None:

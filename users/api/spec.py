@@ -15,8 +15,11 @@ from functools import cache
 
 import yaml
 from allauth.headless.spec.internal.schema import get_schema
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
+
+from identity import spec as provider_spec
 
 # allauth routes, under /_allauth/{client}/v1/, of features we leave off.
 DISABLED_FEATURE_PATHS = (
@@ -261,6 +264,10 @@ OUR_COMPONENTS = {
                         "type": "array",
                         "items": {"$ref": "#/components/schemas/Event"},
                     },
+                    # Apps signed in to through this service (identity/).
+                    "apps": LIST_OF_OBJECTS,
+                    # Sign-in providers connected (social/).
+                    "connected_accounts": LIST_OF_OBJECTS,
                 }
             )
         ),
@@ -324,8 +331,24 @@ def served_schema() -> dict:
         {"name": OUR_TAG, "description": "Endpoints of this service, beside allauth's."}
     )
     spec.setdefault("x-tagGroups", []).append({"name": "Service", "tags": [OUR_TAG]})
+    if settings.IDP_OIDC_PRIVATE_KEY:  # the provider is mounted (identity/)
+        _add_provider(spec)
     _every_error_has_errors(spec)
     return spec
+
+
+def _add_provider(spec: dict) -> None:
+    spec["paths"].update(copy.deepcopy(provider_spec.PATHS))
+    for section, entries in provider_spec.COMPONENTS.items():
+        spec["components"].setdefault(section, {}).update(copy.deepcopy(entries))
+    spec["tags"].append(
+        {
+            "name": provider_spec.TAG,
+            "description": "Other apps sign people in through this service "
+            "(docs/oidc.md).",
+        }
+    )
+    spec["x-tagGroups"].append({"name": "OpenID Connect", "tags": [provider_spec.TAG]})
 
 
 # Every 4xx answer carries a list of errors (users/api/errors.py adds one

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IdentityConfig(AppConfig):
+    name = "identity"
+    verbose_name = _("Apps signing in through this service")
+
+    def ready(self) -> None:
+        from identity import checks, keys, receivers  # noqa: F401 (they register)
+
+        receivers.connect()
+        keys.install()
