@@ -20,7 +20,8 @@ from allauth.account.internal.flows import manage_email
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from users.addresses import canonical_or_none
 from users.models import User
@@ -47,10 +48,17 @@ def owner_of(email: str) -> User | None:
     if canonical is None:
         return None
     verified = EmailAddress.objects.filter(email=canonical, verified=True)
+    signed_up = User.objects.filter(email=canonical)
     owner = (
+        # The owner's id, worked out first, then one lookup by primary key:
+        # a condition OR-ing the two kinds of owner would make PostgreSQL
+        # walk users_user in id order to the one it wants, a million rows
+        # at a million users (bench/million_users.py).
         User.objects.filter(
-            Q(pk__in=verified.values("user_id")[:1])
-            | (Q(email=canonical) & ~Exists(verified))
+            pk=Coalesce(
+                Subquery(verified.values("user_id")[:1]),
+                Subquery(signed_up.values("pk")[:1]),
+            )
         )
         .annotate(
             address_verified=Exists(verified.filter(user_id=OuterRef("pk"))),
