@@ -248,12 +248,27 @@ class CpuMeter:
     counted parent waited for it (a gunicorn master for its workers).
     Processes of other programs on the machine never count, so the figure
     holds on a busy machine too.
+
+    What the processes spend doing nothing (Redis's timers, gunicorn's
+    arbiter) is measured by `idle()` and taken off every later figure.
     """
 
     def __init__(self, **groups) -> None:
         self.groups = groups
         self.before: dict[str, dict[int, float]] = {}
+        self.started = 0.0
         self.spent: dict[str, float] = {}
+        self.idle_rate = dict.fromkeys(groups, 0.0)
+
+    def idle(self, seconds: float = 5) -> dict[str, float]:
+        """CPU seconds per second each group spends with no request."""
+        self.start()
+        time.sleep(seconds)
+        self.idle_rate = dict.fromkeys(self.groups, 0.0)
+        self.idle_rate = {
+            group: spent / seconds for group, spent in self.stop().items()
+        }
+        return self.idle_rate
 
     def _read(self) -> dict[str, dict[int, float]]:
         return {
@@ -263,14 +278,20 @@ class CpuMeter:
 
     def start(self) -> CpuMeter:
         self.before = self._read()
+        self.started = time.monotonic()
         return self
 
     def stop(self) -> dict[str, float]:
         after = self._read()
+        elapsed = time.monotonic() - self.started
         self.spent = {
-            name: sum(
-                max(0.0, seconds - self.before[name].get(pid, 0.0))
-                for pid, seconds in after[name].items()
+            name: max(
+                0.0,
+                sum(
+                    max(0.0, seconds - self.before[name].get(pid, 0.0))
+                    for pid, seconds in after[name].items()
+                )
+                - self.idle_rate[name] * elapsed,
             )
             for name in self.groups
         }
