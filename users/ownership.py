@@ -20,8 +20,6 @@ from allauth.account.internal.flows import manage_email
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from users.addresses import canonical_or_none
 from users.models import User
@@ -31,6 +29,31 @@ if TYPE_CHECKING:
 
 # The factors a password login must be followed by (allauth's MFA stage).
 LOGIN_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def _owner_sql() -> str:
+    """owner_of's query: the owner's id worked out first, then one lookup by
+    primary key. A condition OR-ing the two kinds of owner would make
+    PostgreSQL walk users_user in id order to the one it wants, a million
+    rows at a million users (bench/million_users.py). Written once, here:
+    the ORM spent more CPU compiling it, on every login and signup, than
+    PostgreSQL spends running it (bench/login_cost.py)."""
+    users, addresses = User._meta.db_table, EmailAddress._meta.db_table
+    factors = Authenticator._meta.db_table
+    return (
+        f"SELECT u.*, "  # noqa: S608 (table names from the models; values are parameters)
+        f"EXISTS (SELECT 1 FROM {addresses} a WHERE a.user_id = u.id "
+        f"AND a.email = %(email)s AND a.verified) AS address_verified, "
+        f"EXISTS (SELECT 1 FROM {factors} f WHERE f.user_id = u.id "
+        f"AND f.type IN (%(totp)s, %(webauthn)s)) AS has_login_factor "
+        f"FROM {users} u WHERE u.id = COALESCE("
+        f"(SELECT a.user_id FROM {addresses} a "
+        f"WHERE a.email = %(email)s AND a.verified LIMIT 1), "
+        f"(SELECT s.id FROM {users} s WHERE s.email = %(email)s LIMIT 1))"
+    )
+
+
+OWNER_SQL = _owner_sql()
 
 
 def owner_of(email: str) -> User | None:
@@ -47,29 +70,11 @@ def owner_of(email: str) -> User | None:
     canonical = canonical_or_none(email)
     if canonical is None:
         return None
-    verified = EmailAddress.objects.filter(email=canonical, verified=True)
-    signed_up = User.objects.filter(email=canonical)
-    owner = (
-        # The owner's id, worked out first, then one lookup by primary key:
-        # a condition OR-ing the two kinds of owner would make PostgreSQL
-        # walk users_user in id order to the one it wants, a million rows
-        # at a million users (bench/million_users.py).
-        User.objects.filter(
-            pk=Coalesce(
-                Subquery(verified.values("user_id")[:1]),
-                Subquery(signed_up.values("pk")[:1]),
-            )
-        )
-        .annotate(
-            address_verified=Exists(verified.filter(user_id=OuterRef("pk"))),
-            has_login_factor=Exists(
-                Authenticator.objects.filter(
-                    user_id=OuterRef("pk"), type__in=LOGIN_FACTORS
-                )
-            ),
-        )
-        .first()
+    totp, webauthn = LOGIN_FACTORS
+    rows = User.objects.raw(
+        OWNER_SQL, {"email": canonical, "totp": totp, "webauthn": webauthn}
     )
+    owner = next(iter(rows), None)
     if owner is not None:
         owner.looked_up_address = canonical  # type: ignore[attr-defined]
     return owner
