@@ -225,15 +225,29 @@ def rss_kib(pid: int) -> int:
     return int(match[1]) if match else 0
 
 
+def unshared_kib(pid: int) -> int:
+    """Resident memory of one process less shared memory, in KiB (0 if it is
+    gone): RssAnon + RssFile. A PostgreSQL backend's RSS also counts each
+    page of the shared buffer pool it has touched so far, which grows to
+    the pool's size with no leak at all."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return sum(
+        int(match[1]) for match in re.finditer(r"Rss(?:Anon|File):\s+(\d+)", status)
+    )
+
+
 def database_backends(name: str) -> list[int]:
     """The PostgreSQL server processes serving connections to database `name`,
-    other than this process's own."""
+    other than this process's own (and autovacuum's, which come and go)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s "
-            "AND pid <> pg_backend_pid()",
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
             [name],
         )
         return [pid for (pid,) in cursor.fetchall()]
