@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("BENCH_DB", "accounts_bench_webhooks")
+os.environ.setdefault("BENCH_DATABASE", "accounts_bench_webhooks")
 
 import common
 import requests

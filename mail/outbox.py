@@ -18,6 +18,11 @@ Life of an `OutgoingEmail` row:
    down at commit time, a Redis restart that emptied the queue, a killed
    worker, SMTP refusing for hours.
 
+A new email never waits behind a sweep: the sweep task sends for
+SWEEP_SLICE seconds at a time and queues the rest of its work behind any
+fast-path send (SEND_PRIORITY comes before SWEEP_PRIORITY on the one
+queue), so even a worker with one slot sends a new email within a slice.
+
 Delivery is at least once: a sender that dies after the SMTP server accepted a
 message, but before the row was marked sent, causes one more copy.
 """
@@ -73,6 +78,13 @@ SMTP_TRANSIENT = range(400, 500)
 SMTP_PERMANENT = range(500, 600)
 # Rows a sweeper claims at once: one round trip to the database per batch.
 CLAIM_BATCH = 50
+# Seconds a sweep task sends before it yields to the fast path: a new
+# email waits at most this long, plus the message being sent.
+SWEEP_SLICE = 0.5
+# Redis serves a queue's priority 0 before 3, 6 and 9 (kombu's steps): the
+# fast path first, then a sweep's next slice and the daily purges.
+SEND_PRIORITY = 0
+SWEEP_PRIORITY = 9
 # After the broker refused a publish, skip the fast path for this long, so
 # requests during an outage don't each wait on a dead broker.
 BROKER_RETRY_AFTER = 5.0
@@ -195,7 +207,12 @@ def _publish(pk: int) -> None:
     if time.monotonic() < _Broker.down_until:
         return
     try:
-        current_app.send_task(SEND_TASK, args=(pk,), headers=request_id.task_headers())
+        current_app.send_task(
+            SEND_TASK,
+            args=(pk,),
+            headers=request_id.task_headers(),
+            priority=SEND_PRIORITY,
+        )
     except (OperationalError, RedisError, OSError) as exc:
         _Broker.down_until = time.monotonic() + BROKER_RETRY_AFTER
         logger.warning(
@@ -385,6 +402,8 @@ class SweepResult:
     reclaimed: int = 0
     sent: int = 0
     unsent: int = 0
+    # The budget ran out before the due rows did: there may be more to send.
+    more: bool = False
 
 
 def reclaim_expired_leases() -> int:
@@ -409,15 +428,17 @@ def reclaim_expired_leases() -> int:
     return count
 
 
-def sweep(budget: float) -> SweepResult:
-    """Take back abandoned rows, then send due rows for up to `budget` seconds.
+def sweep(budget: float, *, reclaim: bool = True) -> SweepResult:
+    """Take back abandoned rows (unless `reclaim` is False), then send due
+    rows for up to `budget` seconds.
 
     Rows are claimed a batch at a time and sent over one SMTP connection, so
     a backlog of any size drains in constant memory, and two sweepers (or a
     sweeper and the fast path) never send the same row. A row is never sent
-    late in its lease: the rest of a slow batch goes back to pending.
+    late in its lease, nor after the budget: the rest of a batch goes back to
+    pending, and `more` says so.
     """
-    result = SweepResult(reclaimed=reclaim_expired_leases())
+    result = SweepResult(reclaimed=reclaim_expired_leases() if reclaim else 0)
     deadline = time.monotonic() + budget
     connection = mailers.default
     try:
@@ -427,6 +448,8 @@ def sweep(budget: float) -> SweepResult:
                 break
             if not _send_batch(batch, connection, deadline, result):
                 break
+        else:
+            result.more = True
     finally:
         _close_quietly(connection)
     if result.sent or result.unsent or result.reclaimed:
@@ -445,12 +468,13 @@ def _send_batch(
     deadline: float,
     result: SweepResult,
 ) -> bool:
-    """Send a claimed batch; False when the sweep should stop."""
+    """Send a claimed batch, giving back what is left when the time is up;
+    False when the SMTP server is down and the sweep should stop."""
     lease_half_gone = time.monotonic() + app_settings.SENDING_LEASE.total_seconds() / 2
     for index, row in enumerate(batch):
         if time.monotonic() > min(deadline, lease_half_gone):
             release(batch[index:])
-            return time.monotonic() < deadline
+            return True
         outcome = send(row, connection)
         if outcome is Outcome.SENT:
             result.sent += 1

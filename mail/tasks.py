@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 from celery import shared_task
 
 from mail import outbox, webhooks
@@ -32,9 +35,23 @@ def send_outgoing_email(outgoing_email_id: int) -> None:
     soft_time_limit=_SWEEP + _LEASE // 2,
     time_limit=_SWEEP + _LEASE * 3 // 4,
 )
-def sweep_outbox() -> None:
-    # Work for one interval; the next sweep, due by then, carries on.
-    outbox.sweep(budget=_SWEEP)
+def sweep_outbox(until: float | None = None) -> None:
+    """A sweep works for one interval (the next, due by then, carries on),
+    one slice per task: between slices, the rest of it waits in the queue
+    behind any new email, so a worker with one slot never makes a new
+    email wait for a whole sweep. `until` is the sweep's end (a Unix time),
+    passed from slice to slice."""
+    first = until is None
+    if until is None:
+        until = time.time() + _SWEEP
+    budget = min(outbox.SWEEP_SLICE, until - time.time())
+    result = outbox.sweep(budget=max(budget, 0), reclaim=first)
+    if result.more and time.time() < until:
+        sweep_outbox.apply_async(
+            kwargs={"until": until},
+            priority=outbox.SWEEP_PRIORITY,
+            expires=datetime.fromtimestamp(until, UTC),
+        )
 
 
 @shared_task

@@ -14,13 +14,34 @@ import logging
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis import exceptions as redis_errors
 
 logger = logging.getLogger(__name__)
 
 # After a failure, stay on the fallback this long before trying Redis again.
 RETRY_AFTER = 5.0
+
+
+class ReusedRedisClient(RedisCacheClient):
+    """Django's Redis cache makes a new `redis.Redis` for every operation,
+    and making one (its ~200 reply parsers) costs more CPU than the
+    operation: with a login's twenty-odd rate-limit operations, several
+    milliseconds (bench/login_cost.py). One per connection pool instead:
+    a `redis.Redis` is safe to share between threads."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        # Django's own helpers, which its type stubs leave out.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            self._clients[id(pool)] = client
+        return client
 
 
 class FailoverRedisCache(RedisCache):
@@ -30,6 +51,7 @@ class FailoverRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 1.0)
         super().__init__(server, params)
+        self._class = ReusedRedisClient
         self._fallback = LocMemCache(
             f"failover:{server}", {**params, "OPTIONS": {"MAX_ENTRIES": 10_000}}
         )

@@ -20,7 +20,6 @@ from allauth.account.internal.flows import manage_email
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q
 
 from mail.models import Suppression
 from users.addresses import canonical_or_none
@@ -31,6 +30,35 @@ if TYPE_CHECKING:
 
 # The factors a password login must be followed by (allauth's MFA stage).
 LOGIN_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def _owner_sql() -> str:
+    """owner_of's query: the owner's id worked out first, then one lookup by
+    primary key. A condition OR-ing the two kinds of owner would make
+    PostgreSQL walk users_user in id order to the one it wants, a million
+    rows at a million users (bench/million_users.py). Written once, here:
+    the ORM spent more CPU compiling it, on every login and signup, than
+    PostgreSQL spends running it (bench/login_cost.py)."""
+    users, addresses = User._meta.db_table, EmailAddress._meta.db_table
+    factors = Authenticator._meta.db_table
+    suppressions = Suppression._meta.db_table
+    return (
+        f"SELECT u.*, "  # noqa: S608 (table names from the models; values are parameters)
+        f"EXISTS (SELECT 1 FROM {addresses} a WHERE a.user_id = u.id "
+        f"AND a.email = %(email)s AND a.verified) AS address_verified, "
+        f"EXISTS (SELECT 1 FROM {factors} f WHERE f.user_id = u.id "
+        f"AND f.type IN (%(totp)s, %(webauthn)s)) AS has_login_factor, "
+        # Told at sign-in (users/deliverability.py).
+        f"EXISTS (SELECT 1 FROM {suppressions} x WHERE x.address = %(email)s "
+        f"AND x.suppressed_at IS NOT NULL) AS address_undeliverable "
+        f"FROM {users} u WHERE u.id = COALESCE("
+        f"(SELECT a.user_id FROM {addresses} a "
+        f"WHERE a.email = %(email)s AND a.verified LIMIT 1), "
+        f"(SELECT s.id FROM {users} s WHERE s.email = %(email)s LIMIT 1))"
+    )
+
+
+OWNER_SQL = _owner_sql()
 
 
 def owner_of(email: str) -> User | None:
@@ -48,28 +76,11 @@ def owner_of(email: str) -> User | None:
     canonical = canonical_or_none(email)
     if canonical is None:
         return None
-    verified = EmailAddress.objects.filter(email=canonical, verified=True)
-    owner = (
-        User.objects.filter(
-            Q(pk__in=verified.values("user_id")[:1])
-            | (Q(email=canonical) & ~Exists(verified))
-        )
-        .annotate(
-            address_verified=Exists(verified.filter(user_id=OuterRef("pk"))),
-            has_login_factor=Exists(
-                Authenticator.objects.filter(
-                    user_id=OuterRef("pk"), type__in=LOGIN_FACTORS
-                )
-            ),
-            # Told at sign-in (users/deliverability.py).
-            address_undeliverable=Exists(
-                Suppression.objects.filter(
-                    address=canonical, suppressed_at__isnull=False
-                )
-            ),
-        )
-        .first()
+    totp, webauthn = LOGIN_FACTORS
+    rows = User.objects.raw(
+        OWNER_SQL, {"email": canonical, "totp": totp, "webauthn": webauthn}
     )
+    owner = next(iter(rows), None)
     if owner is not None:
         owner.looked_up_address = canonical  # type: ignore[attr-defined]
     return owner

@@ -101,7 +101,10 @@ def test_a_new_sign_in_in_the_same_session_keeps_its_grants(user, app):
 def test_changing_the_password_revokes_every_apps_tokens(user, app):
     laptop = signed_in_browser(user)
     phone = signed_in_browser(user, PHONE)
-    tokens = oidc.signed_in_to_app(phone, Client(), app)
+    # Authorized from the browser that changes the password, which stays
+    # signed in, and from another, which the change signs out.
+    here = oidc.signed_in_to_app(laptop, Client(), app)
+    elsewhere = oidc.signed_in_to_app(phone, Client(), app)
 
     response = laptop.post(
         "/accounts/password/change/",
@@ -109,7 +112,8 @@ def test_changing_the_password_revokes_every_apps_tokens(user, app):
     )
 
     assert response.status_code == HTTPStatus.FOUND
-    assert not works(app, tokens)
+    assert not works(app, here)
+    assert not works(app, elsewhere)
     assert "password_changed" in [r["reason"] for r in revocations(user)]
 
 

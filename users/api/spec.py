@@ -331,9 +331,11 @@ def served_schema() -> dict:
         {"name": OUR_TAG, "description": "Endpoints of this service, beside allauth's."}
     )
     spec.setdefault("x-tagGroups", []).append({"name": "Service", "tags": [OUR_TAG]})
+    _every_error_has_errors(spec)
+    # After: the provider's endpoints answer errors as RFC 6749 and OpenID
+    # Connect define them ({"error": ...}), which their clients expect.
     if settings.IDP_OIDC_PRIVATE_KEY:  # the provider is mounted (identity/)
         _add_provider(spec)
-    _every_error_has_errors(spec)
     return spec
 
 
