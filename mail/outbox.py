@@ -46,7 +46,10 @@ from anymail.exceptions import AnymailError
 from billiard.exceptions import SoftTimeLimitExceeded
 from celery import current_app
 from django.core.mail import EmailMessage, mailers
-from django.db import connection, transaction
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
+from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import Count, F, Min, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -175,7 +178,7 @@ def insert_unless_queued(row: OutgoingEmail) -> int | None:
     would look first and then insert."""
     meta = OutgoingEmail._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
+    quote = db_connection.ops.quote_name
 
     columns = {f.name: f.column for f in meta.concrete_fields}
 
@@ -189,8 +192,10 @@ def insert_unless_queued(row: OutgoingEmail) -> int | None:
         f"ON CONFLICT ({column('idempotency_key')}) DO NOTHING "
         f"RETURNING {column('id')}"
     )
-    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    values = [
+        f.get_db_prep_save(f.pre_save(row, add=True), db_connection) for f in fields
+    ]
+    with db_connection.cursor() as cursor:
         cursor.execute(sql, values)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
@@ -325,17 +330,48 @@ def _send(row: OutgoingEmail, connection: BaseEmailBackend) -> Outcome:
         _close_quietly(connection)
         _record_failure(row, exc)
         return Outcome.SERVER_DOWN if is_connection_failure(exc) else Outcome.REFUSED
-    OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
-        status=Status.SENT,
-        sent_at=timezone.now(),
-        **WIPED_BODIES,
-        last_error="",
+    _record_sent(
+        row,
         message_id=message.extra_headers["Message-ID"],
         provider_message_id=messages.provider_message_id(message)[:255],
     )
     logger.info("Sent %s email %s", row.kind, row.pk)
     signals.email_sent.send(OutgoingEmail, count_of=1)
     return Outcome.SENT
+
+
+def _record_sent(row: OutgoingEmail, **ids: str) -> None:
+    """Mark `row` sent, through a short database outage too.
+
+    The server has the message now: a row left "sending" would be taken back
+    when its lease ran out, and sent again. So a failed write is tried again,
+    on a fresh connection, until half the lease has gone.
+    """
+    give_up_at = time.monotonic() + app_settings.SENDING_LEASE.total_seconds() / 2
+    pause = 0.25
+    while True:
+        try:
+            OutgoingEmail.objects.filter(pk=row.pk, status=Status.SENDING).update(
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                **WIPED_BODIES,
+                last_error="",
+                **ids,
+            )
+        except (DatabaseOperationalError, DatabaseInterfaceError):
+            if time.monotonic() + pause > give_up_at:
+                logger.exception(
+                    "Sent %s email %s but could not record it; it will be sent "
+                    "again when its lease ends",
+                    row.kind,
+                    row.pk,
+                )
+                raise
+            db_connection.close()  # the next query connects afresh
+            time.sleep(pause)
+            pause = min(pause * 2, 4)
+        else:
+            return
 
 
 def _record_failure(row: OutgoingEmail, exc: BaseException) -> None:

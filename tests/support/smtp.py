@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from tests.support.processes import free_port
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from email.message import EmailMessage
 
 
@@ -59,6 +60,8 @@ class Mailbox:
         self.attempts = 0
         self.reply: str | None = None  # e.g. "451 4.3.0 Try again later"
         self.delay = 0.0
+        # Called with each accepted message, before the client hears "250".
+        self.on_accept: Callable[[Received], None] | None = None
         self._changed = threading.Condition()
         self._controller: Controller | None = None
 
@@ -80,6 +83,8 @@ class Mailbox:
         with self._changed:
             self.received.append(received)
             self._changed.notify_all()
+        if self.on_accept is not None:
+            self.on_accept(received)
         return "250 Message accepted"
 
     def start(self) -> None:
@@ -101,6 +106,7 @@ class Mailbox:
         self.attempts = 0
         self.reply = None
         self.delay = 0.0
+        self.on_accept = None
 
     def recipients(self) -> list[str]:
         return [address for r in self.received for address in r.to]
