@@ -321,12 +321,18 @@ SERVER_URLS: list[tuple[Any, str, str]] = [
 ]
 
 
+def environment(fake: FakeProviders) -> dict[str, str]:
+    """The variables an operator sets for the four, the issuer on `fake`
+    (for a process of the service's, too)."""
+    return {**ENVIRONMENT, "OIDC_RP_ISSUER": fake.oidc_issuer}
+
+
 def configure(monkeypatch: pytest.MonkeyPatch, fake: FakeProviders) -> dict:
     """Set the four providers' variables and point allauth at `fake`; the
     SOCIALACCOUNT_PROVIDERS the settings reader makes of them, for the
     caller to set (each caller restores settings its own way)."""
     fake.reset()
-    for name, value in {**ENVIRONMENT, "OIDC_RP_ISSUER": fake.oidc_issuer}.items():
+    for name, value in environment(fake).items():
         monkeypatch.setenv(name, value)
     for target, attribute, path in SERVER_URLS:
         monkeypatch.setattr(target, attribute, f"{fake.url}{path}")
