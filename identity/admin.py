@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from identity import token_names
+from identity import wording
 from identity.secrets import new_secret
 from project.admin import ReadOnlyAdmin
 
@@ -97,13 +97,13 @@ class ClientAdmin(admin.ModelAdmin):
 
 
 class TokenTypeFilter(admin.SimpleListFilter):
-    """allauth's choices, named through gettext (identity/token_names.py)."""
+    """allauth's choices, named through gettext (identity/wording.py)."""
 
     title = _("kind")
     parameter_name = "type"
 
     def lookups(self, request, model_admin):
-        return list(token_names.TOKEN_TYPES.items())
+        return list(wording.TOKEN_TYPES.items())
 
     def queryset(self, request, queryset):
         return queryset.filter(type=self.value()) if self.value() else queryset
@@ -126,4 +126,4 @@ class TokenAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("kind"), ordering="type")
     def kind(self, token: Token) -> str:
-        return token_names.type_name(token)
+        return wording.type_name(token)

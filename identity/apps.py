@@ -7,8 +7,8 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Apps signing in through this service")
 
     def ready(self) -> None:
-        from identity import checks, keys, receivers, token_names  # noqa: F401 (checks registers)
+        from identity import checks, keys, receivers, wording  # noqa: F401 (checks registers)
 
         receivers.connect()
         keys.install()
-        token_names.install()
+        wording.install()

@@ -1,13 +1,17 @@
-"""allauth's tokens, named in the reader's language.
+"""Words of allauth's OpenID Connect provider that it leaves outside
+gettext, through ours, so that they read in the reader's language.
 
-allauth names its token types in plain strings, outside gettext, and a
-token after its type in English ("Refresh token for user #5"): the admin's
-list, its filter, its checkboxes' labels and a token's page would read in
-English on a Korean page. Ours go through gettext.
+- Its token types are plain strings, and a token is named after its type in
+  English ("Refresh token for user #5"): the admin's token list, its filter,
+  its checkboxes' labels and a token's page would read in English on a
+  Korean page.
+- The device-code form names its field with `gettext` at import, so in the
+  language of whichever request came first.
 """
 
 from __future__ import annotations
 
+from allauth.idp.oidc.forms import ConfirmCodeForm
 from allauth.idp.oidc.models import Token
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +40,5 @@ def token_name(token: Token) -> str:
 
 def install() -> None:
     Token.__str__ = token_name
+    code = ConfirmCodeForm.base_fields["code"]
+    code.label = code.widget.attrs["placeholder"] = _("Code")
