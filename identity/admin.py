@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from identity import wording
 from identity.secrets import new_secret
 from project.admin import ReadOnlyAdmin
 
@@ -95,17 +96,34 @@ class ClientAdmin(admin.ModelAdmin):
             _show_once(request, client, secret)
 
 
+class TokenTypeFilter(admin.SimpleListFilter):
+    """allauth's choices, named through gettext (identity/wording.py)."""
+
+    title = _("kind")
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return list(wording.TOKEN_TYPES.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
 @admin.register(Token)
 class TokenAdmin(ReadOnlyAdmin):
     """Issued tokens, for staff to see who holds what; never their hashes.
     Delete one to revoke it."""
 
-    list_display = ("client", "type", "user", "created_at", "expires_at")
-    list_filter = ("type",)
-    fields = ("client", "type", "user", "created_at", "expires_at", "scopes")
+    list_display = ("client", "kind", "user", "created_at", "expires_at")
+    list_filter = (TokenTypeFilter,)
+    fields = ("client", "kind", "user", "created_at", "expires_at", "scopes")
     readonly_fields = fields
     list_select_related = ("client", "user")
     search_fields = ("user__email", "client__name")
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return bool(request.user.has_perm("allauth_idp_oidc.delete_token"))
+
+    @admin.display(description=_("kind"), ordering="type")
+    def kind(self, token: Token) -> str:
+        return wording.type_name(token)

@@ -7,7 +7,8 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Apps signing in through this service")
 
     def ready(self) -> None:
-        from identity import checks, keys, receivers  # noqa: F401 (they register)
+        from identity import checks, keys, receivers, wording  # noqa: F401 (checks registers)
 
         receivers.connect()
         keys.install()
+        wording.install()

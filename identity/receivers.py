@@ -14,10 +14,14 @@ from identity.models import Grant
 from users import session_store
 
 
-def session_ended(sender: object, session_key: str, **kwargs: Any) -> None:
+def session_ended(
+    sender: object, session_key: str, reason: str | None = None, **kwargs: Any
+) -> None:
+    """The session's grants go, for the cause that ended it (a new password
+    ends every other session), else because it ended."""
     grants.revoke(
         Grant.objects.filter(session_digest=grants.session_digest(session_key)),
-        reason="session_ended",
+        reason=reason or "session_ended",
     )
 
 

@@ -19,11 +19,20 @@ def approve_connection(request, key: str):
     """A GET only shows the question; a POST connects. Mail scanners that
     prefetch links cannot approve anything."""
     waiting = linking.pending(key)
+    adapter = get_adapter(request)
     if waiting is None:
         return render(
             request, "social/approve_invalid.html", status=HTTPStatus.NOT_FOUND
         )
-    provider = get_adapter(request).get_provider(request, waiting.provider)
+    if not adapter.list_apps(request, provider=waiting.provider):
+        # Turned off since the link was mailed: nothing to sign in with.
+        return render(
+            request,
+            "social/approve_invalid.html",
+            {"provider_gone": True},
+            status=HTTPStatus.NOT_FOUND,
+        )
+    provider = adapter.get_provider(request, waiting.provider)
     if request.method == "POST":
         if linking.approve(request, waiting) is None:
             messages.error(

@@ -10,13 +10,14 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from tests.support import sign_in_providers
 from tests.support.factories import PASSWORD, UserFactory, give_totp
 from tests.support.processes import Worker, service_env
 from tests.support.smtp import Mailbox
 from users.models import User
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 E2E = Path(__file__).resolve().parent / "e2e"
@@ -120,3 +121,19 @@ def staff_client(db) -> Client:
     client = Client()
     client.force_login(boss)
     return client
+
+
+@pytest.fixture
+def providers(settings, monkeypatch) -> sign_in_providers.FakeProviders:
+    """Kakao, Naver, Google and an OpenID Connect provider configured as an
+    operator configures them, their servers answered by local fakes
+    (tests/support/sign_in_providers.py), reset for the test."""
+    fake = sign_in_providers.running()
+    settings.SOCIALACCOUNT_PROVIDERS = sign_in_providers.configure(monkeypatch, fake)
+    return fake
+
+
+@pytest.fixture
+def trusted(db) -> Callable[..., None]:
+    """Mark providers trusted for email, as staff do in the admin."""
+    return sign_in_providers.trust

@@ -10,9 +10,15 @@
 Every end of a session passes through `delete` (a sign-out, a device ended
 from the list, an account deleted), so it says so: `session_ended`, which
 identity/ hears to revoke what other apps were given from that session.
+Code that ends sessions for a cause of its own (a new password ends every
+other session) names it with `ending_because`, and the signal carries it.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
@@ -24,10 +30,27 @@ from django.utils.crypto import get_random_string
 # characters: never, in practice).
 ATTEMPTS = 5
 
-# A session ended: `session_key`.
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+# A session ended: `session_key`, and `reason` (None unless ending_because
+# named one).
 session_ended = Signal()
 # A signed-in session's key changed (a new sign-in in it): `old_key`, `new_key`.
 session_rekeyed = Signal()
+
+
+_reason: ContextVar[str | None] = ContextVar("session_end_reason", default=None)
+
+
+@contextmanager
+def ending_because(reason: str) -> Iterator[None]:
+    """Sessions that end inside the block end for `reason`."""
+    token = _reason.set(reason)
+    try:
+        yield
+    finally:
+        _reason.reset(token)
 
 
 class SessionStore(db.SessionStore):
@@ -56,7 +79,7 @@ class SessionStore(db.SessionStore):
         key = session_key or self.session_key
         super().delete(session_key)
         if key:
-            session_ended.send(sender=type(self), session_key=key)
+            session_ended.send(sender=type(self), session_key=key, reason=_reason.get())
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 (Django's)
         if not self._unsaved_new_key:

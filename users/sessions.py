@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 from activity.devices import describe
 from activity.events import Type, record
+from users import session_store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -70,7 +71,8 @@ def on_password_changed(request: HttpRequest, user: AbstractBaseUser, **kwargs) 
     to it stops working at once; a session no device row names fails
     Django's check of the password hash at its next request.
     """
-    end_sessions_of(user, keep=request.session.session_key)
+    with session_store.ending_because("password_changed"):
+        end_sessions_of(user, keep=request.session.session_key)
     # An app client changing its password over the API holds access tokens
     # of the session's old key: it is answered with a pair for the new one,
     # as a login is (allauth issues them when the user "changed").

@@ -6,17 +6,34 @@ particle glued to a link would break it; in the HTML part, every href."""
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
+from tests.support import sign_in_providers
 from tests.support.emails import every_email, links_in_html, links_in_text
+from tests.support.processes import Web, service_env
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     # Rows keep their bodies only until a worker sends them.
     pytest.mark.usefixtures("no_session_worker"),
 ]
+
+
+@pytest.fixture(scope="module")
+def web(artifacts, django_db_setup, django_db_blocker) -> Iterator[Web]:
+    """The service under gunicorn, with the sign-in providers configured as
+    in the process that made the emails: a link to approve connecting
+    Google opens its page there."""
+    providers = sign_in_providers.environment(sign_in_providers.running())
+    server = Web(artifacts, service_env(**providers)).start()
+    yield server
+    server.stop()
 
 
 @pytest.mark.parametrize("tricky", [False, True], ids=["plain", "tricky-input"])

@@ -152,3 +152,28 @@ def test_the_token_list_never_shows_a_tokens_hash(staff_client, user):
     assert page.status_code == HTTPStatus.OK
     assert token.hash not in listing
     assert token.hash not in page.content.decode()
+
+
+def test_the_token_list_names_and_filters_each_type_in_korean(staff_client, user):
+    app = oidc.register()
+    browser = Client()
+    browser.force_login(user)
+    oidc.signed_in_to_app(browser, Client(), app)  # an access and a refresh token
+    korean = {"Accept-Language": "ko"}
+
+    listing = staff_client.get("/admin/allauth_idp_oidc/token/", headers=korean)
+    refresh_only = staff_client.get(
+        "/admin/allauth_idp_oidc/token/", {"type": "rt"}, headers=korean
+    )
+
+    html = listing.content.decode()
+    for english, korean_name in [
+        ("Access token", "액세스 토큰"),
+        ("Refresh token", "리프레시 토큰"),
+        ("Authorization code", "인가 코드"),
+    ]:
+        assert english not in html
+        assert korean_name in html
+    assert list(refresh_only.context["cl"].result_list) == list(
+        Token.objects.filter(type=Token.Type.REFRESH_TOKEN)
+    )

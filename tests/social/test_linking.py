@@ -203,6 +203,23 @@ def test_an_approval_link_expires_after_a_day(providers, trusted, victim):
     assert not SocialAccount.objects.exists()
 
 
+def test_an_approval_link_of_a_provider_turned_off_since_connects_nothing(
+    providers, trusted, victim, settings
+):
+    trusted("google")
+    providers.person.email = VICTIM
+    fakes.sign_in_with(Client(), "google")
+    link = approval_link()
+    settings.SOCIALACCOUNT_PROVIDERS = {}  # the operator removed Google's variables
+
+    page = Client().get(link)
+    answer = Client().post(link)
+
+    assert (page.status_code, answer.status_code) == (HTTPStatus.NOT_FOUND,) * 2
+    assert "no longer offers sign-in with that provider" in page.content.decode()
+    assert not SocialAccount.objects.exists()
+
+
 def test_a_made_up_approval_link_connects_nothing(client):
     response = client.post(reverse("social_approve_connection", args=["made-up"]))
 

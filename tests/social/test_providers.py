@@ -225,6 +225,19 @@ def test_kakao_without_the_address_asks_for_one(providers):
     assert not User.objects.exists()
 
 
+def test_the_page_asking_for_an_address_names_the_service_by_its_name(
+    providers, settings
+):
+    settings.SITE_NAME = "Acme Accounts"
+    providers.person.email = None
+    browser = Client()
+
+    page = browser.get(fakes.sign_in_with(browser, "kakao")["Location"])
+
+    assert "to login to\nAcme Accounts." in page.content.decode()
+    assert "testserver" not in page.content.decode()
+
+
 def test_an_address_is_stored_in_its_canonical_spelling(providers, trusted):
     trusted("google")
     providers.person.email = "Someone@EXAMPLE.com"

@@ -2,11 +2,13 @@
 
 `every_email(language)` drives each flow through Django's test client, as a
 person in that language would (a signup, a reset, a change of address, a
-new device...), and returns the outbox rows it wrote, by template. The two
-notices no flow here can reach without a security key (one added, one
-removed) are sent through the adapter, inside a request, as allauth's
-WebAuthn flow sends them. Nothing is sent on: rows keep their bodies until a
-worker sends them, so a test that wants them must not run one.
+new device, a sign-in with a provider, answered by the local fakes of
+tests/support/sign_in_providers.py...), and returns the outbox rows it
+wrote, by template. The two notices no flow here can reach without a
+security key (one added, one removed) are sent through the adapter, inside a
+request, as allauth's WebAuthn flow sends them. Nothing is sent on: rows
+keep their bodies until a worker sends them, so a test that wants them must
+not run one.
 
 `EMAIL_TEMPLATES` lists the templates of every email an installed app can
 send; `uncovered()` names those `every_email` does not make, so a new email
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, cast
 from allauth.account.adapter import get_adapter
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.core import context as allauth_context
+from allauth.socialaccount.models import SocialAccount
 from django.apps import apps
 from django.conf import settings
 from django.template.utils import get_app_template_dirs
@@ -31,6 +34,7 @@ from django.test import Client, RequestFactory, TestCase
 
 from mail.models import OutgoingEmail
 from project.middleware import public_origin
+from tests.support import sign_in_providers as fakes
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
@@ -333,6 +337,50 @@ def _recovery_codes(s: Sender) -> str:
     return user.email
 
 
+def _identity_with_your_address(s: Sender, provider: str) -> str:
+    """Someone signs in with a new identity at `provider` that carries an
+    account's address: its owner is mailed (social/linking.py)."""
+    owner = s.user("owner-elsewhere")
+    with fakes.configured() as provider_side:
+        provider_side.person.sub = str(next(_serial))
+        provider_side.person.email = owner.email
+        fakes.sign_in_with(s.client(), provider)
+    return owner.email
+
+
+def _connect_approval(s: Sender) -> str:
+    fakes.trust("google")  # and Google asserts the address: a link to approve
+    return _identity_with_your_address(s, "google")
+
+
+def _sign_in_attempt(s: Sender) -> str:
+    return _identity_with_your_address(s, "kakao")  # not trusted: no link
+
+
+def _connected(s: Sender, name: str) -> tuple[User, Client]:
+    """A person who connected Naver from the connections page."""
+    user = s.user(name)
+    client = s.signed_in(user)
+    with fakes.configured() as provider_side:
+        provider_side.person.sub = str(next(_serial))
+        provider_side.person.email = s.address("at-naver")
+        fakes.sign_in_with(client, "naver", process="connect")
+    return user, client
+
+
+def _provider_connected(s: Sender) -> str:
+    user, _client = _connected(s, "connecting")
+    return user.email
+
+
+def _provider_disconnected(s: Sender) -> str:
+    user, client = _connected(s, "disconnecting")
+    account = SocialAccount.objects.get(user=user)
+    with fakes.configured():
+        client.post("/accounts/3rdparty/", {"account": account.pk})
+    return user.email
+
+
 def _security_key(template: str) -> Callable[[Sender], str]:
     def send(s: Sender) -> str:
         user = s.user("keyholder")
@@ -366,6 +414,10 @@ MAKERS: dict[str, Callable[[Sender], str]] = {
     "mfa/email/recovery_codes_generated": _recovery_codes,
     "mfa/email/webauthn_added": _security_key("mfa/email/webauthn_added"),
     "mfa/email/webauthn_removed": _security_key("mfa/email/webauthn_removed"),
+    "social/email/connect_approval": _connect_approval,
+    "social/email/sign_in_attempt": _sign_in_attempt,
+    "socialaccount/email/account_connected": _provider_connected,
+    "socialaccount/email/account_disconnected": _provider_disconnected,
 }
 
 

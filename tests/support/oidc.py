@@ -26,6 +26,7 @@ AUTHORIZE = "/identity/o/authorize"
 TOKEN = "/identity/o/api/token"
 USERINFO = "/identity/o/api/userinfo"
 REVOKE = "/identity/o/api/revoke"
+DEVICE_CODE = "/identity/o/api/device/code"
 DISCOVERY = "/.well-known/openid-configuration"
 JWKS = "/.well-known/jwks.json"
 REDIRECT_URI = "https://app.example.com/callback"
@@ -137,6 +138,19 @@ def refresh(server: Client, app: App, refresh_token: str) -> Response:
     return token_request(
         server, app, grant_type="refresh_token", refresh_token=refresh_token
     )
+
+
+def device_code(device: Client, app: App) -> dict:
+    """What a device without a browser (a TV, a command line) is given to
+    show its person: a `user_code` to type at `verification_uri` (RFC 8628
+    section 3.2). The app must be allowed the device grant."""
+    response = device.post(
+        DEVICE_CODE,
+        urlencode({"client_id": app.client_id}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
 
 
 def userinfo(server: Client, access_token: str) -> Response:

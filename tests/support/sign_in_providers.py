@@ -12,6 +12,11 @@ documentation shows (cited at each), for the person a test puts there:
 A test can also make a provider fail: "down" (503 at its token endpoint),
 "slow" (it answers after the service's time-out), "token-garbage" and
 "profile-garbage" (an answer that is not JSON), or "profile-empty" (`{}`).
+
+`configure` turns all four on, as an operator does (from the environment,
+through the settings reader), with their servers answered by the fakes: the
+`providers` fixture (tests/conftest.py) for a test, `configured()` for code
+that runs outside a test's fixtures (the email makers of tests/support/emails.py).
 """
 
 from __future__ import annotations
@@ -19,17 +24,29 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import pytest
+from allauth.socialaccount.providers.google import views as google_views
+from allauth.socialaccount.providers.kakao.views import KakaoOAuth2Adapter
+from allauth.socialaccount.providers.naver.views import NaverOAuth2Adapter
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from django.test import override_settings
+
+from project.settings import readers
+from social.models import ProviderPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 KID = "fake-key-1"
 GOOGLE_ISSUER = "https://accounts.google.com"
@@ -275,6 +292,70 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     fake: FakeProviders
+
+
+_running: FakeProviders | None = None
+
+
+def running() -> FakeProviders:
+    """The fakes of this test process: started on first use, on a daemon
+    thread that ends with the process."""
+    global _running  # noqa: PLW0603 (one server for the whole run)
+    if _running is None:
+        _running = FakeProviders()
+    return _running
+
+
+# --- Configuring the service to use them ------------------------------------------
+
+# Where allauth's adapters call each provider's servers, by path on the fakes.
+# Their sign-in pages (the browser's side) keep their real addresses.
+SERVER_URLS: list[tuple[Any, str, str]] = [
+    (KakaoOAuth2Adapter, "access_token_url", "/kakao/oauth/token"),
+    (KakaoOAuth2Adapter, "profile_url", "/kakao/v2/user/me"),
+    (NaverOAuth2Adapter, "access_token_url", "/naver/oauth2.0/token"),
+    (NaverOAuth2Adapter, "profile_url", "/naver/v1/nid/me"),
+    (google_views.GoogleOAuth2Adapter, "access_token_url", "/google/token"),
+    (google_views.GoogleOAuth2Adapter, "identity_url", "/google/userinfo"),
+    (google_views, "CERTS_URL", "/google/certs"),
+]
+
+
+def environment(fake: FakeProviders) -> dict[str, str]:
+    """The variables an operator sets for the four, the issuer on `fake`
+    (for a process of the service's, too)."""
+    return {**ENVIRONMENT, "OIDC_RP_ISSUER": fake.oidc_issuer}
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, fake: FakeProviders) -> dict:
+    """Set the four providers' variables and point allauth at `fake`; the
+    SOCIALACCOUNT_PROVIDERS the settings reader makes of them, for the
+    caller to set (each caller restores settings its own way)."""
+    fake.reset()
+    for name, value in environment(fake).items():
+        monkeypatch.setenv(name, value)
+    for target, attribute, path in SERVER_URLS:
+        monkeypatch.setattr(target, attribute, f"{fake.url}{path}")
+    return readers.social_providers_from_env()
+
+
+@contextmanager
+def configured() -> Iterator[FakeProviders]:
+    """All four providers on, answered by the running fakes, until the end
+    of the block."""
+    fake = running()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        providers = configure(monkeypatch, fake)
+        with override_settings(SOCIALACCOUNT_PROVIDERS=providers):
+            yield fake
+
+
+def trust(*provider_ids: str) -> None:
+    """Mark providers trusted for email, as staff do in the admin."""
+    for provider_id in provider_ids:
+        ProviderPolicy.objects.update_or_create(
+            provider=provider_id, defaults={"trusted_for_email": True}
+        )
 
 
 # --- Driving a sign-in through Django's test client ------------------------------

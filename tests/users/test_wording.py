@@ -4,7 +4,9 @@ primary button per form.
 
 Every page of the service is listed here (a new page fails
 `test_every_page_is_listed` until it is), each with what it takes to see
-it: a visitor, a signed-in person, one with second factors, staff.
+it: a visitor, a signed-in person, one with second factors, staff. The
+sign-in providers are configured (their local fakes answer), so their
+buttons and pages are read too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from http import HTTPStatus
 import polib
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from allauth.idp.oidc.models import Client as App
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -26,6 +29,8 @@ from django.utils import translation
 
 from mail.models import OutgoingEmail
 from ops.unavailable import server_error
+from tests.support import oidc
+from tests.support import sign_in_providers as fakes
 from tests.support.emails import every_email, uncovered
 from tests.support.factories import (
     PASSWORD,
@@ -38,7 +43,7 @@ from tests.support.flows import link_in, path_of, prove_mailbox
 from tests.support.korean import banned_in, english_left, visible_text
 from users.models import User
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("providers")]
 
 KOREAN = {"Accept-Language": "ko"}
 
@@ -176,6 +181,58 @@ def user_change_page(language: str) -> tuple[Client, str]:
     return staff(language), reverse("admin:users_user_change", args=[person.pk])
 
 
+# --- Apps signing in through the service (identity/) ----------------------------
+
+
+def consent_page(language: str) -> tuple[Client, str]:
+    app = oidc.register("Acme Notes")
+    _verifier, challenge = oidc.pkce()
+    return member(language), oidc.authorize_url(app, challenge)
+
+
+def device_code_entered(language: str) -> tuple[Client, str]:
+    """A TV's code, typed in: the page that asks to allow the device."""
+    app = oidc.register("Acme TV", public=True)
+    row = App.objects.get(id=app.client_id)
+    row.set_grant_types([App.GrantType.DEVICE_CODE])  # as staff allow it
+    row.save()
+    user_code = oidc.device_code(Client(), app)["user_code"]
+    return member(language), f"/identity/o/device?code={user_code}"
+
+
+def apps_with_one(language: str) -> tuple[Client, str]:
+    client = member(language)
+    oidc.signed_in_to_app(client, Client(), oidc.register("Acme Notes"))
+    return client, "/profile/apps/"
+
+
+# --- Sign-in with other providers (social/) ------------------------------------
+
+
+def one_connected(language: str) -> tuple[Client, str]:
+    client = member(language)
+    fakes.running().person.email = f"at-naver-{language}@example.com"
+    fakes.sign_in_with(client, "naver", process="connect")
+    return client, "/accounts/3rdparty/"
+
+
+def provider_without_an_address(language: str) -> tuple[Client, str]:
+    """Kakao shared no address: the person is asked for one."""
+    fakes.running().person.email = None
+    client = visitor(language)
+    response = fakes.sign_in_with(client, "kakao")
+    return client, response["Location"]
+
+
+def approval_page(language: str) -> tuple[Client, str]:
+    owner = UserFactory.create(language=language)
+    fakes.trust("google")
+    fakes.running().person.email = owner.email
+    fakes.sign_in_with(visitor(language), "google")
+    row = OutgoingEmail.objects.get(to=owner.email)
+    return visitor(language), path_of(link_in(row.body_text, "/approve/"))
+
+
 PAGES: dict[str, Page] = {
     "home": as_visitor("/"),
     "home signed in": as_member("/"),
@@ -216,6 +273,22 @@ PAGES: dict[str, Page] = {
     ),
     "mfa_list_webauthn": as_member("/accounts/2fa/webauthn/", factors=True),
     "mfa_add_webauthn": as_member("/accounts/2fa/webauthn/add/", factors=True),
+    "idp:oidc:authorization": consent_page,
+    "idp:oidc:logout": as_member("/identity/o/logout"),
+    "idp:oidc:device_authorization": as_member("/identity/o/device"),
+    "idp:oidc:device_authorization (a code entered)": device_code_entered,
+    "profile_apps": as_member("/profile/apps/"),
+    "profile_apps (an app signed in)": apps_with_one,
+    "kakao_login": as_visitor("/accounts/kakao/login/"),
+    "naver_login": as_visitor("/accounts/naver/login/"),
+    "google_login": as_visitor("/accounts/google/login/"),
+    "openid_connect_login": as_visitor("/accounts/oidc/oidc/login/"),
+    "socialaccount_connections": as_member("/accounts/3rdparty/"),
+    "socialaccount_connections (one connected)": one_connected,
+    "socialaccount_signup": provider_without_an_address,
+    "socialaccount_login_cancelled": as_visitor("/accounts/3rdparty/login/cancelled/"),
+    "socialaccount_login_error": as_visitor("/accounts/3rdparty/login/error/"),
+    "social_approve_connection": approval_page,
     "404": as_visitor("/no/such/page/"),
     "admin:index": as_staff("/admin/"),
     "admin:users_user_add": as_staff("/admin/users/user/add/"),
@@ -257,6 +330,19 @@ NOT_PAGES = {
     "mfa_remove_webauthn": "needs a security key",
     "mfa_edit_webauthn": "needs a security key",
     "mfa_reauthenticate_webauthn": "needs a security key",
+    # The OpenID Connect provider's endpoints for apps (tests/identity/).
+    "idp:oidc:configuration": "the discovery document, JSON",
+    "idp:oidc:jwks": "the signing keys, JSON",
+    "idp:oidc:token": "an app's POST, answered in JSON",
+    "idp:oidc:userinfo": "an app's request, answered in JSON",
+    "idp:oidc:revoke": "an app's POST",
+    "idp:oidc:device_code": "a device's POST, answered in JSON",
+    # Sign-in providers (tests/social/).
+    **{
+        f"{provider}_callback": "the provider sends the browser back: a redirect"
+        for provider in ("kakao", "naver", "google", "openid_connect")
+    },
+    "google_login_by_token": "the POST of Google's One Tap script",
 }
 
 
@@ -282,10 +368,18 @@ def test_every_page_is_listed():
     assert named_routes(get_resolver().url_patterns) - listed == set()
 
 
+# Pages that answer with an error status (allauth's page after a failed
+# sign-in with a provider says 401).
+STATUS = {
+    "404": HTTPStatus.NOT_FOUND,
+    "socialaccount_login_error": HTTPStatus.UNAUTHORIZED,
+}
+
+
 def render(name: str, language: str) -> str:
     client, path = PAGES[name](language)
     response = client.get(path)
-    expected = HTTPStatus.NOT_FOUND if name == "404" else HTTPStatus.OK
+    expected = STATUS.get(name, HTTPStatus.OK)
     assert response.status_code == expected, (path, response.get("Location"))
     return response.content.decode()
 
