@@ -441,9 +441,9 @@ def webhook_secret_from_env() -> str:
 
 
 def rsa_private_key_from_env(
-    name: str, generate_into: Path | None = None
+    name: str, generate_into: Path | None = None, min_bits: int = MIN_RSA_BITS
 ) -> str | None:
-    """An RSA signing key of 2048 bits or more: the variable `name`, either a
+    """An RSA signing key of `min_bits` or more: the variable `name`, either a
     PEM or a path to one.
 
     With `generate_into` and no key set, a throwaway key is made there once
@@ -470,8 +470,8 @@ def rsa_private_key_from_env(
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
         raise SettingError(name, "is not an unencrypted PEM private key.") from exc
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
-        raise SettingError(name, "must be an RSA key of 2048 bits or more.")
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < min_bits:
+        raise SettingError(name, f"must be an RSA key of {min_bits} bits or more.")
     return pem
 
 
@@ -544,26 +544,9 @@ MIN_DKIM_RSA_BITS = 1024
 def dkim_key_from_env() -> str:
     """DKIM_PRIVATE_KEY, the PEM itself or a path to it; "" when unset. Only
     with DKIM_SELECTOR too does mail sent by SMTP get signed."""
-    name = "DKIM_PRIVATE_KEY"
-    value = env(name, default="")
-    if not value:
-        return ""
-    if value.lstrip().startswith("-----BEGIN"):
-        pem = value.replace("\\n", "\n")  # one-line form, as in .env files
-    else:
-        try:
-            pem = Path(value).read_text()
-        except OSError as exc:
-            raise SettingError(
-                name, f"cannot read the file {masked(value)} ({exc.strerror})."
-            ) from exc
-    try:
-        key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise SettingError(name, "is not an unencrypted PEM private key.") from exc
-    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_DKIM_RSA_BITS:
-        raise SettingError(name, "must be an RSA key (2048 bits recommended).")
-    return pem
+    return (
+        rsa_private_key_from_env("DKIM_PRIVATE_KEY", min_bits=MIN_DKIM_RSA_BITS) or ""
+    )
 
 
 def _client_from_env(prefix: str) -> tuple[str, str] | None:

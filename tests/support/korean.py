@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import polib
+from django.conf import settings
+
 # Wrong terms, "you", allauth's typos and spacing slips, and the fallback
 # particles that mean one was about to be glued to a value or a link.
 BANNED_KO = [
@@ -109,3 +112,16 @@ def visible_text(html: str) -> list[str]:
     parser = VisibleText()
     parser.feed(html)
     return parser.nodes
+
+
+def translated_english() -> set[str]:
+    """Every English string one of our Korean catalogs translates."""
+    found = set()
+    for folder in settings.LOCALE_PATHS:
+        catalog = polib.pofile(str(folder / "ko" / "LC_MESSAGES" / "django.po"))
+        found |= {
+            e.msgid.strip()
+            for e in catalog.translated_entries()
+            if e.msgstr.strip() != e.msgid.strip() and "%" not in e.msgid
+        }
+    return found

@@ -8,7 +8,6 @@ import re
 from html.parser import HTMLParser
 from http import HTTPStatus
 
-import polib
 import pytest
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -21,6 +20,7 @@ from tests.support.factories import (
     give_security_key,
     give_totp,
 )
+from tests.support.korean import translated_english
 
 pytestmark = pytest.mark.django_db
 
@@ -28,19 +28,6 @@ KOREAN = {"Accept-Language": "ko"}
 # A Korean reader's name, shown on some pages: data, in Hangul.
 KOREAN_NAME = "김민지"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def translated_english() -> set[str]:
-    """Every English string a Korean catalog of ours translates."""
-    found = set()
-    for folder in settings.LOCALE_PATHS:
-        catalog = polib.pofile(str(folder / "ko" / "LC_MESSAGES" / "django.po"))
-        found |= {
-            e.msgid.strip()
-            for e in catalog.translated_entries()
-            if e.msgstr.strip() != e.msgid.strip() and "%" not in e.msgid
-        }
-    return found
 
 
 class Text(HTMLParser):

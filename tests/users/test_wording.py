@@ -16,7 +16,6 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from http import HTTPStatus
 
-import polib
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.idp.oidc.models import Client as App
@@ -40,25 +39,17 @@ from tests.support.factories import (
     give_totp,
 )
 from tests.support.flows import link_in, path_of, prove_mailbox
-from tests.support.korean import banned_in, english_left, visible_text
+from tests.support.korean import (
+    banned_in,
+    english_left,
+    translated_english,
+    visible_text,
+)
 from users.models import User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("providers")]
 
 KOREAN = {"Accept-Language": "ko"}
-
-
-def translated_english() -> set[str]:
-    """Every English string one of our Korean catalogs translates."""
-    found = set()
-    for folder in settings.LOCALE_PATHS:
-        catalog = polib.pofile(str(folder / "ko" / "LC_MESSAGES" / "django.po"))
-        found |= {
-            e.msgid.strip()
-            for e in catalog.translated_entries()
-            if e.msgstr.strip() != e.msgid.strip() and "%" not in e.msgid
-        }
-    return found
 
 
 # --- Who sees a page ----------------------------------------------------------
