@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-import pyotp
 import pytest
 from django.test import Client
 
 from activity.models import Event
 from tests.support import oidc
-from tests.support.factories import PASSWORD, give_totp
+from tests.support.factories import PASSWORD, fresh_totp_code, give_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +112,7 @@ def test_the_second_factor_applies_to_a_sign_in_through_the_provider(user):
     factor_page = browser.get("/accounts/2fa/authenticate/")
     assert form_action(factor_page) == ["'self'", "https://app.example.com"]
     done = browser.post(
-        "/accounts/2fa/authenticate/", {"code": pyotp.TOTP(secret).now()}
+        "/accounts/2fa/authenticate/", {"code": fresh_totp_code(secret)}
     )
     assert "code" in oidc.answer_of(browser.get(done["Location"]))
 

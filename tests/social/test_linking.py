@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 from http import HTTPStatus
 
-import pyotp
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
@@ -22,7 +21,7 @@ from social.models import APPROVAL_LIFETIME, PendingConnection
 from social.tasks import purge_expired_approvals
 from tests.support import sign_in_providers as fakes
 from tests.support.api import APP, call
-from tests.support.factories import PASSWORD, UserFactory, give_totp
+from tests.support.factories import PASSWORD, UserFactory, fresh_totp_code, give_totp
 from tests.support.flows import NEW_PASSWORD, link_in, path_of, prove_mailbox
 from users.models import User
 
@@ -238,7 +237,7 @@ def test_the_second_factor_applies_to_a_sign_in_with_a_provider(
 
     assert response["Location"] == "/accounts/2fa/authenticate/"
     assert signed_in_as(browser) is None
-    browser.post("/accounts/2fa/authenticate/", {"code": pyotp.TOTP(secret).now()})
+    browser.post("/accounts/2fa/authenticate/", {"code": fresh_totp_code(secret)})
     assert signed_in_as(browser) == VICTIM
 
 
