@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 from http import HTTPStatus
 
 import jwt
 import pytest
+from allauth.account.models import EmailAddress
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from tests.support.api import (
     APP,
@@ -154,6 +158,34 @@ def test_logout_kills_the_access_token(client, user):
 
     assert status == HTTPStatus.UNAUTHORIZED
     assert me(client, **bearer(access)) == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db
+def test_an_expired_session_ends_its_access_tokens(client, user):
+    access, _ = tokens_of(login(client, user.email)[1])
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert me(client, **bearer(access)) == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db
+def test_a_deactivated_accounts_access_tokens_are_refused(client, user):
+    access, _ = tokens_of(login(client, user.email)[1])
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert me(client, **bearer(access)) == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db
+def test_me_says_whether_the_primary_address_is_verified(client, user):
+    access, _ = tokens_of(login(client, user.email)[1])
+    assert call(client, "get", "/api/me", **bearer(access))[1]["data"]["verified"]
+
+    EmailAddress.objects.filter(user=user).update(verified=False)
+
+    status, body = call(client, "get", "/api/me", **bearer(access))
+    assert status == HTTPStatus.OK
+    assert body["data"]["verified"] is False
 
 
 @pytest.mark.django_db(transaction=True)
