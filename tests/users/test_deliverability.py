@@ -11,6 +11,7 @@ from http import HTTPStatus
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -212,13 +213,19 @@ def test_after_signup_the_page_names_the_address_the_sender_and_what_to_check(
     assert f'action="{RESEND}"' in page
 
 
+def minutes_pass(client: Client, minutes: int) -> None:
+    """As if the signup in `client`'s session, and every rate limit, were
+    `minutes` older."""
+    session = client.session
+    session["account_login"]["initiated_at"] -= minutes * 60
+    session.save()
+    cache.clear()  # allauth's rate limits: their hits, as timestamps
+
+
 def test_the_confirmation_sent_page_sends_again_then_shows_the_limit_as_a_time():
     client = Client()
     signup(client, "again@example.com")
-    # The signup's own email was moments ago: allauth's limit holds the
-    # first resend back, the session's the second.
-    OutgoingEmail.objects.all().delete()
-    client.session  # noqa: B018 (the session exists)
+    minutes_pass(client, 3)
 
     first = text_of(client.post(RESEND, follow=True))
     second = text_of(client.post(RESEND, follow=True))
@@ -226,7 +233,33 @@ def test_the_confirmation_sent_page_sends_again_then_shows_the_limit_as_a_time()
     assert re.search(
         r"We sent the email to again@example.com again at \d\d:\d\d", first
     )
+    assert OutgoingEmail.objects.filter(kind="verification").count() == 2
     assert re.search(r"You can ask for another email at \d\d:\d\d UTC", second)
+
+
+def test_asking_again_right_after_signup_never_says_sent_of_an_email_held_back():
+    client = Client()
+    signup(client, "again@example.com")
+
+    page = text_of(client.post(RESEND, follow=True))
+
+    assert "We sent the email" not in page
+    assert re.search(r"You can ask for another email at \d\d:\d\d UTC", page)
+    assert OutgoingEmail.objects.filter(kind="verification").count() == 1
+
+
+def test_asking_again_after_signup_goes_even_to_an_address_that_bounced():
+    undeliverable("bounced@example.com")
+    client = Client()
+    signup(client, "bounced@example.com")
+    minutes_pass(client, 3)
+
+    client.post(RESEND)
+
+    first, again = OutgoingEmail.objects.filter(kind="verification").order_by("pk")
+    assert suppression.blocks(first)
+    assert again.requested_by_hand
+    assert not suppression.blocks(again)
 
 
 def test_the_page_answers_alike_for_an_address_that_has_an_account(settings):
