@@ -54,6 +54,18 @@ class ClientForm(forms.ModelForm):
             ),
         }
 
+    def clean_grant_types(self) -> str:
+        grant_types = self.cleaned_data["grant_types"]
+        if Client.GrantType.DEVICE_CODE in grant_types.split():
+            raise forms.ValidationError(
+                _(
+                    "This service does not offer device authorization: its "
+                    "approval could be forged by another site, and its tokens "
+                    "would outlive the session that approved them."
+                )
+            )
+        return grant_types
+
 
 def _show_once(request: HttpRequest, client: Client, secret: str) -> None:
     messages.warning(

@@ -20,5 +20,7 @@ if settings.IDP_OIDC_PRIVATE_KEY:
         path("identity/o/logout", views.logout),
         path("identity/o/api/token", views.token),
         path("identity/o/api/revoke", views.revoke),
+        path("identity/o/api/device/code", views.device_grant_off),
+        path("identity/o/device", views.device_page_off),
         path("", include("allauth.idp.urls")),
     ]

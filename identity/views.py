@@ -13,10 +13,12 @@ only add what allauth leaves out:
   tied to its grant.
 - revoke: a client revokes only its own tokens, and revoking a refresh token
   revokes its grant.
+- device authorization: off (`device_grant_off`), and not in discovery.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, cast
@@ -32,7 +34,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.signing import BadSignature, Signer
 from django.db.models import Max, Min
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -58,8 +60,51 @@ logger = logging.getLogger(__name__)
 
 # Public documents, read with GET: no form, so no CSRF check that would call
 # another method "forbidden" instead of "not allowed".
-configuration = csrf_exempt(require_GET(oidc_views.configuration))
 jwks = csrf_exempt(require_GET(oidc_views.jwks))
+
+
+@csrf_exempt
+@require_GET
+def configuration(request: HttpRequest) -> HttpResponse:
+    """allauth's discovery document, less the device authorization
+    endpoint, which is off (`device_grant_off`)."""
+    response = oidc_views.configuration(request)
+    document = json.loads(response.content)
+    document.pop("device_authorization_endpoint", None)
+    if isinstance(document.get("grant_types_supported"), list):
+        document["grant_types_supported"] = [
+            grant
+            for grant in document["grant_types_supported"]
+            if grant != Client.GrantType.DEVICE_CODE
+        ]
+    fresh = JsonResponse(document, status=response.status_code)
+    for header in ("Cache-Control", "Access-Control-Allow-Origin"):
+        if header in response:
+            fresh[header] = response[header]
+    return fresh
+
+
+# --- device authorization (RFC 8628): off ----------------------------------------
+
+DEVICE_GRANT_OFF = (
+    "This service does not offer device authorization: sign in through the "
+    "browser with an authorization code instead."
+)
+
+
+@csrf_exempt
+def device_grant_off(request: HttpRequest) -> HttpResponse:
+    """allauth's device flow stays off, at its endpoint and on its page. Its
+    confirmation form is exempt from the CSRF check (another site could
+    approve its own device for whoever is signed in here, held back only by
+    SameSite cookies), and the tokens it issues are tied to no browser
+    session, so ending the session that approved them would not end them."""
+    return oauth_error("unsupported_grant_type", DEVICE_GRANT_OFF)
+
+
+def device_page_off(request: HttpRequest) -> HttpResponse:
+    """The page where a person would approve a device: not found."""
+    raise Http404(DEVICE_GRANT_OFF)
 
 
 # --- authorize ----------------------------------------------------------------
@@ -220,6 +265,8 @@ def token(request: HttpRequest) -> HttpResponse:
         return _exchange_code(request, request.POST["code"])
     if grant_type == "refresh_token" and request.POST.get("refresh_token"):
         return _refresh(request, request.POST["refresh_token"])
+    if grant_type == Client.GrantType.DEVICE_CODE:
+        return device_grant_off(request)
     return oidc_views.token(request)
 
 

@@ -5,13 +5,10 @@ gettext, through ours, so that they read in the reader's language.
   English ("Refresh token for user #5"): the admin's token list, its filter,
   its checkboxes' labels and a token's page would read in English on a
   Korean page.
-- The device-code form names its field with `gettext` at import, so in the
-  language of whichever request came first.
 """
 
 from __future__ import annotations
 
-from allauth.idp.oidc.forms import ConfirmCodeForm
 from allauth.idp.oidc.models import Token
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -40,5 +37,3 @@ def token_name(token: Token) -> str:
 
 def install() -> None:
     Token.__str__ = token_name
-    code = ConfirmCodeForm.base_fields["code"]
-    code.label = code.widget.attrs["placeholder"] = _("Code")

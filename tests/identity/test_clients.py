@@ -177,3 +177,23 @@ def test_the_token_list_names_and_filters_each_type_in_korean(staff_client, user
     assert list(refresh_only.context["cl"].result_list) == list(
         Token.objects.filter(type=Token.Type.REFRESH_TOKEN)
     )
+
+
+def test_the_admin_refuses_the_device_grant(staff_client):
+    response = staff_client.post(
+        "/admin/allauth_idp_oidc/client/add/",
+        {
+            "name": "Acme TV",
+            "type": "public",
+            "redirect_uris": "",
+            "scopes": "openid",
+            "default_scopes": "openid",
+            "grant_types": "urn:ietf:params:oauth:grant-type:device_code",
+            "response_types": "code",
+            "cors_origins": "",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.OK  # the form again, with the error
+    assert "does not offer device authorization" in response.content.decode()
+    assert not OIDCClient.objects.filter(name="Acme TV").exists()

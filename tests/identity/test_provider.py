@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.idp.oidc.models import Client as OIDCClient
 from allauth.idp.oidc.models import Token
 from django.core.cache import cache
 from django.test import Client
@@ -513,6 +514,42 @@ def test_the_providers_json_endpoints_are_in_the_served_contract(server):
         oidc.REVOKE,
     ):
         assert path in paths, path
+
+
+def test_discovery_offers_no_device_authorization(server):
+    config = server.get(oidc.DISCOVERY).json()
+
+    assert "device_authorization_endpoint" not in config
+    assert "urn:ietf:params:oauth:grant-type:device_code" not in config.get(
+        "grant_types_supported", []
+    )
+    assert "authorization_code" in config["grant_types_supported"]
+
+
+def test_the_device_flow_is_off_even_for_an_app_allowed_it(server):
+    """Off at each of its steps, whatever an app's grant types say:
+    allauth's approval form has no CSRF check, and its tokens would
+    outlive the browser session that approved them."""
+    app = oidc.register("Acme TV", public=True)
+    row = OIDCClient.objects.get(id=app.client_id)
+    row.set_grant_types([OIDCClient.GrantType.DEVICE_CODE])
+    row.save()
+
+    code = server.post(oidc.DEVICE_CODE, {"client_id": app.client_id})
+    tokens = server.post(
+        oidc.TOKEN,
+        {
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "device_code": "anything",
+            "client_id": app.client_id,
+        },
+    )
+    page = Client().get("/identity/o/device?code=ABCD-EFGH")
+
+    for response in (code, tokens):
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert response.json()["error"] == "unsupported_grant_type"
+    assert page.status_code == HTTPStatus.NOT_FOUND
 
 
 def test_the_discovery_document_answers_other_methods_not_allowed(server):

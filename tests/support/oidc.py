@@ -140,19 +140,6 @@ def refresh(server: Client, app: App, refresh_token: str) -> Response:
     )
 
 
-def device_code(device: Client, app: App) -> dict:
-    """What a device without a browser (a TV, a command line) is given to
-    show its person: a `user_code` to type at `verification_uri` (RFC 8628
-    section 3.2). The app must be allowed the device grant."""
-    response = device.post(
-        DEVICE_CODE,
-        urlencode({"client_id": app.client_id}),
-        content_type="application/x-www-form-urlencoded",
-    )
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
 def userinfo(server: Client, access_token: str) -> Response:
     return server.get(USERINFO, headers={"Authorization": f"Bearer {access_token}"})
 
