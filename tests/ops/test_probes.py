@@ -4,10 +4,14 @@ against addresses where nothing (or something silent) listens."""
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from datetime import timedelta
 from http import HTTPStatus
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -106,6 +110,33 @@ def test_a_redis_that_never_answers_is_a_timeout_and_the_probe_still_answers(
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     redis_check = response.json()["checks"]["redis"]
     assert redis_check == "timeout" or redis_check.startswith("failed: TimeoutError")
+
+
+def test_a_database_that_hangs_is_a_timeout_and_the_probe_still_answers():
+    """The outbox's table locked by another session: the probe's query
+    waits, and the probe answers anyway. Released after 20 s, so a probe
+    without its limits would answer only then."""
+    locker = psycopg.connect(**connection.get_connection_params())
+    locker.execute(
+        f"LOCK TABLE {OutgoingEmail._meta.db_table} IN ACCESS EXCLUSIVE MODE"
+    )
+    release = threading.Timer(20, locker.rollback)
+    release.start()
+    try:
+        started = time.monotonic()
+        response = Client().get("/readyz")
+        took = time.monotonic() - started
+    finally:
+        release.cancel()
+        locker.rollback()
+        locker.close()
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json()["checks"]["database"] in (
+        "timeout",
+        "failed: OperationalError",  # PostgreSQL's statement timeout
+    )
+    assert took < probes.READYZ_TIMEOUT + 1
 
 
 def test_a_password_in_the_broker_url_never_shows(settings):

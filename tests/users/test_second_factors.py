@@ -12,7 +12,16 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.test import Client
 
 from mail.models import OutgoingEmail
-from tests.support.api import APP, bearer, call, login, me, reauthenticate, tokens_of
+from tests.support.api import (
+    APP,
+    BROWSER,
+    bearer,
+    call,
+    login,
+    me,
+    reauthenticate,
+    tokens_of,
+)
 from tests.support.factories import (
     PASSWORD,
     UserFactory,
@@ -341,3 +350,23 @@ def test_new_recovery_codes_replace_the_old_ones_after_a_reauthentication(user):
     # An old code opens nothing any more; a new one does.
     assert second_step(password_step(user.email), old[0])[0] == HTTPStatus.BAD_REQUEST
     assert second_step(password_step(user.email), new[0])[0] == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("client_kind", [APP, BROWSER])
+def test_config_advertises_factors_passkey_login_login_by_code_and_sessions(
+    client_kind,
+):
+    """What allauth's clients read to decide which pages to show: every
+    feature of the second-factor issue, for both clients."""
+    status, body = call(Client(), "get", f"{client_kind}/config")
+
+    assert status == HTTPStatus.OK
+    config = body["data"]
+    assert set(config["mfa"]["supported_types"]) == {
+        "totp",
+        "recovery_codes",
+        "webauthn",
+    }
+    assert config["mfa"]["passkey_login_enabled"] is True
+    assert config["account"]["login_by_code_enabled"] is True
+    assert "usersessions" in config
