@@ -20,7 +20,7 @@ from django.db import transaction
 from activity.events import Type, as_json, pseudonymise, record
 from activity.models import Event
 from identity.models import Grant
-from mail.models import OutgoingEmail
+from mail.models import OutgoingEmail, Suppression
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -52,7 +52,12 @@ def delete_account(request: HttpRequest, user: User, *, by_staff: bool = False) 
 
 def export_account(user: User) -> dict[str, Any]:
     """Everything we hold about `user`, as one JSON document. Factors are
-    metadata only; no password hash, secret or token is in it."""
+    metadata only; no password hash, secret or token is in it. Emails are
+    those to the person's verified addresses (mail to an address they only
+    added may be someone else's), without their bodies, which hold links
+    with keys; providers' `extra_data` is left out, as it may hold tokens."""
+    addresses = list(EmailAddress.objects.filter(user=user).order_by("pk"))
+    verified = [a.email for a in addresses if a.verified]
     return {
         "profile": {
             "email": user.email,
@@ -66,7 +71,33 @@ def export_account(user: User) -> dict[str, Any]:
         },
         "email_addresses": [
             {"email": a.email, "verified": a.verified, "primary": a.primary}
-            for a in EmailAddress.objects.filter(user=user).order_by("pk")
+            for a in addresses
+        ],
+        "undeliverable_addresses": [
+            {
+                "address": s.address,
+                "reason": s.reason,
+                "since": s.suppressed_at.isoformat() if s.suppressed_at else None,
+            }
+            for s in Suppression.objects.filter(
+                address__in=[a.email for a in addresses], suppressed_at__isnull=False
+            ).order_by("pk")
+        ],
+        "emails": [
+            {
+                "to": m.to,
+                "kind": m.kind,
+                "subject": m.subject,
+                "status": m.status,
+                "created_at": m.created_at.isoformat(),
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                "delivery": m.delivery,
+            }
+            for m in OutgoingEmail.objects.filter(to__in=verified)
+            .only(
+                "to", "kind", "subject", "status", "created_at", "sent_at", "delivery"
+            )
+            .order_by("-created_at", "-pk")
         ],
         "second_factors": [
             {

@@ -13,10 +13,11 @@ from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from activity.events import Type, pseudonym
 from activity.models import Event, KnownDevice
-from mail.models import OutgoingEmail
+from mail.models import OutgoingEmail, Suppression
 from tests.support.api import APP, bearer, call, login, me, reauthenticate, tokens_of
 from tests.support.factories import (
     PASSWORD,
@@ -217,6 +218,29 @@ def test_the_export_holds_everything_and_no_secret(user):
         other.email,
     ):
         assert hidden not in text
+
+
+def test_the_export_holds_the_mail_to_the_persons_addresses_and_their_state(user):
+    EmailAddress.objects.filter(user=user).update(verified=True)
+    added = EmailAddress.objects.create(user=user, email="added@example.com")
+    OutgoingEmailFactory.create(to=user.email, kind="password_reset")
+    OutgoingEmailFactory.create(to=added.email, kind="verification")
+    OutgoingEmailFactory.create(to="someone@example.com", kind="verification")
+    for address in (user.email, "someone@example.com"):
+        Suppression.objects.create(
+            address=address, reason="hard_bounce", suppressed_at=timezone.now()
+        )
+
+    data = lifecycle.export_account(user)
+
+    # Mail to an address the person only added may be someone else's.
+    assert [(m["to"], m["kind"]) for m in data["emails"]] == [
+        (user.email, "password_reset")
+    ]
+    assert "secret link" not in json.dumps(data)
+    assert [(s["address"], s["reason"]) for s in data["undeliverable_addresses"]] == [
+        (user.email, "hard_bounce")
+    ]
 
 
 def test_the_export_page_downloads_a_json_file(user):

@@ -257,6 +257,10 @@ OUR_COMPONENTS = {
                 {
                     "profile": {"type": "object"},
                     "email_addresses": LIST_OF_OBJECTS,
+                    # Addresses that bounced or complained (mail/).
+                    "undeliverable_addresses": LIST_OF_OBJECTS,
+                    # Mail to the verified addresses, without bodies (mail/).
+                    "emails": LIST_OF_OBJECTS,
                     "second_factors": LIST_OF_OBJECTS,
                     "sessions": LIST_OF_OBJECTS,
                     "known_devices": LIST_OF_OBJECTS,
