@@ -91,6 +91,10 @@ class AccountAdapter(DefaultAccountAdapter):
         else:
             language = emails.language_for(email)
         with translation.override(language):
+            if isinstance(ctx.get("timestamp"), datetime):
+                # allauth's notices and ours print it: with its zone, or a
+                # reader nine hours east takes it for their own time.
+                ctx["timestamp"] = emails.time_with_zone(ctx["timestamp"])
             message = self.render_mail(template_prefix, email, ctx)
         kind = emails.kind_of(template_prefix)
         if kind == emails.Kind.ACCOUNT_ALREADY_EXISTS:

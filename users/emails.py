@@ -19,13 +19,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import models
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from users.ownership import owner_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import datetime
 
     from django.http import HttpRequest
 
@@ -70,6 +71,13 @@ def language_for(email: str) -> str:
     if user is not None:
         return user.language
     return supported_language(translation.get_language())
+
+
+def time_with_zone(moment: datetime) -> str:
+    """A time for an email, in the active language's format and naming its
+    zone: "Dec. 7, 2026, 2:05 p.m. UTC"."""
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 def kind_of(template_prefix: str) -> str:

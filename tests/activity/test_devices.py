@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -133,3 +134,21 @@ def test_a_device_unused_for_90_days_counts_as_new_again(user):
     sign_in(user, FIREFOX_MAC, ip="127.0.0.3")
 
     assert len(alerts(user)) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "time"),
+    [
+        ("en", r"- Time: \w{3}\.? \d+, \d{4}, \d+(:\d\d)? [ap]\.m\. UTC"),
+        ("ko", r"- 시각: \d{4}년 \d+월 \d+일 (오전|오후) \d+:\d\d UTC"),
+    ],
+)
+def test_the_alert_names_the_zone_of_its_time(user, language, time):
+    user.language = language
+    user.save()
+    sign_in(user, CHROME_156)
+    sign_in(user, FIREFOX_MAC)
+
+    (alert,) = alerts(user)
+    assert re.search(time, alert.body_text), alert.body_text
