@@ -5,6 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
 from django.urls import reverse
@@ -163,3 +164,33 @@ def test_health_check_answers_without_a_session(client):
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {"status": "ok"}
     assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.django_db
+def test_the_email_page_offers_nothing_that_cannot_apply_to_one_verified_address(
+    client, user
+):
+    """One address, verified and primary: it cannot be made primary, sent a
+    verification or removed, so no button says it can."""
+    EmailAddress.objects.filter(user=user).update(verified=True, primary=True)
+    client.force_login(user)
+
+    page = client.get(reverse("account_email")).content.decode()
+
+    assert user.email in page
+    for action in ("action_primary", "action_send", "action_remove"):
+        assert f'name="{action}"' not in page
+
+
+@pytest.mark.django_db
+def test_the_email_page_offers_what_applies_to_a_second_unverified_address(
+    client, user
+):
+    EmailAddress.objects.filter(user=user).update(verified=True, primary=True)
+    EmailAddress.objects.create(user=user, email="second@example.com")
+    client.force_login(user)
+
+    page = client.get(reverse("account_email")).content.decode()
+
+    assert 'name="action_send"' in page
+    assert 'name="action_primary"' not in page  # only a verified one may be
