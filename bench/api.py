@@ -32,25 +32,25 @@ import json
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import (
     BENCH_DB,
     CpuMeter,
     database_backends,
+    deployed_web,
     fresh_database,
     percentile,
     process_tree,
 )
 
 from tests.support.factories import PASSWORD, UserFactory
-from tests.support.processes import Gunicorn, RedisServer, service_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from tests.support.processes import Gunicorn, RedisServer
 
 CORES = os.cpu_count() or 1
 APP = "/_allauth/app/v1"
@@ -295,27 +295,11 @@ def main() -> None:
         UserFactory.create(email=f"client{n}@bench.example").email
         for n in range(args.clients)
     ]
-    with tempfile.TemporaryDirectory() as folder:
-        redis = RedisServer(Path(folder)).start()  # rate limits start empty
-        env = service_env(
-            DJANGO_LOG_LEVEL="INFO",
-            REDIS_URL=redis.url(0),
-            CELERY_BROKER_URL=redis.url(1),
-            GUNICORN_WORKERS=str(CORES),
-            # Each worker keeps its database connection, as in production
-            # (60 s there): its backend's CPU is counted to the end.
-            DJANGO_CONN_MAX_AGE="3600",
-            DJANGO_TRUSTED_PROXY_COUNT="1",
-        )
-        web = Gunicorn(Path(folder), env).start()
-        try:
-            login = app_login(web.port, user.email)
-            throughputs(web.port, user, login, args)
-            refresh_latency(web.port, login, args.refreshes)
-            per_core(web, redis, emails, args)
-        finally:
-            web.stop()
-            redis.kill()
+    with deployed_web() as (web, redis):
+        login = app_login(web.port, user.email)
+        throughputs(web.port, user, login, args)
+        refresh_latency(web.port, login, args.refreshes)
+        per_core(web, redis, emails, args)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ import requests
 
 from tests.support.processes import (
     Beat,
+    Gunicorn,
     Process,
     Web,
     Worker,
@@ -170,6 +171,32 @@ def running_service() -> Iterator[Service]:
                 service.stop()
     finally:
         mailbox.stop()
+
+
+@contextlib.contextmanager
+def deployed_web() -> Iterator[tuple[Gunicorn, RedisServer]]:
+    """gunicorn as deployed (deploy/gunicorn.conf.py, a sync worker per
+    core) with a private Redis whose rate limits start empty; each worker
+    keeps its database connection (60 s in production), so its backend's
+    CPU is counted to the end. Both stopped on the way out."""
+    with tempfile.TemporaryDirectory() as folder:
+        redis = RedisServer(Path(folder)).start()
+        try:
+            env = service_env(
+                DJANGO_LOG_LEVEL="INFO",
+                REDIS_URL=redis.url(0),
+                CELERY_BROKER_URL=redis.url(1),
+                GUNICORN_WORKERS=str(os.cpu_count() or 1),
+                DJANGO_CONN_MAX_AGE="3600",
+                DJANGO_TRUSTED_PROXY_COUNT="1",
+            )
+            web = Gunicorn(Path(folder), env).start()
+            try:
+                yield web, redis
+            finally:
+                web.stop()
+        finally:
+            redis.kill()
 
 
 # One request for `throughput`: method, path, headers, body.

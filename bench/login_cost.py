@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import tempfile
-from pathlib import Path
 
 import requests
 
@@ -32,12 +30,23 @@ import requests
 # through one trusted proxy, as the server's do.
 os.environ.setdefault("DJANGO_TRUSTED_PROXY_COUNT", "1")
 
-from common import BENCH_DB, CpuMeter, database_backends, fresh_database, process_tree
+from typing import TYPE_CHECKING
+
+from common import (
+    BENCH_DB,
+    CpuMeter,
+    database_backends,
+    deployed_web,
+    fresh_database,
+    process_tree,
+)
 from hashing import CHECKED, per_verify
 
 from tests.support.factories import PASSWORD, UserFactory
-from tests.support.processes import Gunicorn, RedisServer, service_env
 from users.hashers import Argon2idPasswordHasher
+
+if TYPE_CHECKING:
+    from tests.support.processes import Gunicorn
 
 CORES = os.cpu_count() or 1
 USERS = 20
@@ -83,19 +92,7 @@ def cpu_per_call(meter: CpuMeter, call, count: int) -> dict[str, float]:
 
 
 def measure(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        redis = RedisServer(Path(folder)).start()
-        env = service_env(
-            DJANGO_LOG_LEVEL="INFO",
-            REDIS_URL=redis.url(0),
-            CELERY_BROKER_URL=redis.url(1),
-            GUNICORN_WORKERS=str(CORES),
-            # Each worker keeps its database connection (60 s in production):
-            # its backend's CPU is counted to the end.
-            DJANGO_CONN_MAX_AGE="3600",
-            DJANGO_TRUSTED_PROXY_COUNT="1",
-        )
-        web = Gunicorn(Path(folder), env).start()
+    with deployed_web() as (web, redis):
         assert web.process is not None
         assert redis.process is not None
         web_pid, redis_pid = web.process.pid, redis.process.pid
@@ -105,16 +102,12 @@ def measure(args: argparse.Namespace) -> None:
             redis=lambda: [redis_pid],
         )
         forms, logins = [], []
-        try:
-            for n in range(USERS * 2):  # warm up; every account meets the device
-                login(web, n)
-            meter.idle()
-            for _ in range(args.rounds):  # alternating, so both see the machine
-                forms.append(cpu_per_call(meter, lambda n: form(web, n), args.logins))
-                logins.append(cpu_per_call(meter, lambda n: login(web, n), args.logins))
-        finally:
-            web.stop()
-            redis.kill()
+        for n in range(USERS * 2):  # warm up; every account meets the device
+            login(web, n)
+        meter.idle()
+        for _ in range(args.rounds):  # alternating, so both see the machine
+            forms.append(cpu_per_call(meter, lambda n: form(web, n), args.logins))
+            logins.append(cpu_per_call(meter, lambda n: login(web, n), args.logins))
 
     hasher = Argon2idPasswordHasher()
     encoded = hasher.encode(CHECKED, hasher.salt())
