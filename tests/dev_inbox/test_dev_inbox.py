@@ -87,3 +87,21 @@ def test_a_text_only_message_has_no_html_view(inbox, client: Client):
     response = client.get(f"/dev/inbox/{message_id}/html/")
 
     assert response.status_code == HTTPStatus.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "dev inbox</a>"), ("ko", "개발용 받은편지함</a>")],
+)
+def test_every_page_says_where_the_mail_went(inbox, client, language, words):
+    page = client.get("/", headers={"Accept-Language": language}).content.decode()
+
+    assert 'class="dev-banner"' in page
+    assert '<a href="/dev/inbox/">' in page
+    assert words in page
+
+
+def test_without_the_dev_inbox_no_page_mentions_it(client):
+    page = client.get("/").content.decode()
+
+    assert "dev-banner" not in page

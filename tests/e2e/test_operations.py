@@ -432,6 +432,7 @@ def test_a_first_run_from_a_fresh_clone_serves_the_site_and_stops_cleanly(
         wait_until(home_answers, 240, "the home page")
         home = requests.get(f"{base}/", timeout=10)
         assert "Accounts (dev)" in home.text  # DJANGO_SITE_NAME from .env
+        assert '<a href="/dev/inbox/">dev inbox</a>' in home.text
         superuser = subprocess.run(
             [".venv/bin/python", "manage.py", "createsuperuser", "--no-input"],
             cwd=checkout,
