@@ -215,7 +215,7 @@ def test_a_bad_redis_url_stops_the_start(monkeypatch, value):
 
 
 @pytest.mark.parametrize(
-    "value", ["redis://127.0.0.1:6379/0", "rediss://:pw@cache.example.com/1", ""]
+    "value", ["redis://cache.internal/0", "rediss://:pw@cache.example.com/1", ""]
 )
 def test_a_good_redis_url_passes(monkeypatch, value):
     monkeypatch.setenv("REDIS_URL", value)
