@@ -22,6 +22,7 @@ from joserfc.jwk import KeySet
 from tests.support import oidc
 from tests.support.factories import PASSWORD
 from tests.support.flows import found
+from tests.support.processes import wait_until
 from tests.support.topology import Nginx
 
 if TYPE_CHECKING:
@@ -88,25 +89,49 @@ def config(web) -> dict:
     return requests.get(f"{web.url}{oidc.DISCOVERY}", timeout=10).json()
 
 
-def test_authlib_signs_in_with_code_and_pkce_and_verifies_the_id_token(
-    web, config, user
-):
-    app = oidc.register(redirect_uri="http://127.0.0.1:9/callback")
-    client = OAuth2Session(
+def authlib_session(app: oidc.App) -> OAuth2Session:
+    """authlib as the app uses it: with its secret, or as a public app with
+    PKCE alone."""
+    if app.secret is None:
+        return OAuth2Session(
+            app.client_id,
+            scope=SCOPE,
+            redirect_uri=app.redirect_uri,
+            code_challenge_method="S256",
+            token_endpoint_auth_method="none",
+        )
+    return OAuth2Session(
         app.client_id,
         app.secret,
         scope=SCOPE,
         redirect_uri=app.redirect_uri,
         code_challenge_method="S256",
     )
-    verifier = secrets.token_urlsafe(48)
-    nonce = secrets.token_urlsafe(16)
-    url, _state = client.create_authorization_url(
-        config["authorization_endpoint"], code_verifier=verifier, nonce=nonce
-    )
-    assert "code_challenge=" + create_s256_code_challenge(verifier) in url
 
-    back = follow_to_app(web, signed_in_browser(web, user.email), url)
+
+def sign_in_through(
+    web: Web, config: dict, email: str, client: OAuth2Session, **params: str
+) -> tuple[str, str, str]:
+    """The person signs in and the browser is sent back to the app: the
+    authorization URL, the URL the app is sent back to, and the PKCE
+    verifier the app keeps for the exchange."""
+    verifier = secrets.token_urlsafe(48)
+    url, _state = client.create_authorization_url(
+        config["authorization_endpoint"], code_verifier=verifier, **params
+    )
+    back = follow_to_app(web, signed_in_browser(web, email), url)
+    return url, back, verifier
+
+
+def test_authlib_signs_in_with_code_and_pkce_and_verifies_the_id_token(
+    web, config, user
+):
+    app = oidc.register(redirect_uri="http://127.0.0.1:9/callback")
+    client = authlib_session(app)
+    nonce = secrets.token_urlsafe(16)
+
+    url, back, verifier = sign_in_through(web, config, user.email, client, nonce=nonce)
+    assert "code_challenge=" + create_s256_code_challenge(verifier) in url
     token = client.fetch_token(
         config["token_endpoint"], authorization_response=back, code_verifier=verifier
     )
@@ -123,18 +148,8 @@ def test_authlib_signs_in_with_code_and_pkce_and_verifies_the_id_token(
 
 def test_authlib_refreshes_and_revokes(web, config, user):
     app = oidc.register(redirect_uri="http://127.0.0.1:9/callback")
-    client = OAuth2Session(
-        app.client_id,
-        app.secret,
-        scope=SCOPE,
-        redirect_uri=app.redirect_uri,
-        code_challenge_method="S256",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = client.create_authorization_url(
-        config["authorization_endpoint"], code_verifier=verifier
-    )
-    back = follow_to_app(web, signed_in_browser(web, user.email), url)
+    client = authlib_session(app)
+    _url, back, verifier = sign_in_through(web, config, user.email, client)
     first = client.fetch_token(
         config["token_endpoint"], authorization_response=back, code_verifier=verifier
     )
@@ -163,18 +178,8 @@ def test_authlib_as_a_public_app_signs_in_with_pkce_alone(web, config, user):
     app = oidc.register(
         "Acme Mobile", redirect_uri="http://127.0.0.1:9/callback", public=True
     )
-    client = OAuth2Session(
-        app.client_id,
-        scope=SCOPE,
-        redirect_uri=app.redirect_uri,
-        code_challenge_method="S256",
-        token_endpoint_auth_method="none",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = client.create_authorization_url(
-        config["authorization_endpoint"], code_verifier=verifier
-    )
-    back = follow_to_app(web, signed_in_browser(web, user.email), url)
+    client = authlib_session(app)
+    _url, back, verifier = sign_in_through(web, config, user.email, client)
 
     token = client.fetch_token(
         config["token_endpoint"], authorization_response=back, code_verifier=verifier
@@ -186,18 +191,8 @@ def test_authlib_as_a_public_app_signs_in_with_pkce_alone(web, config, user):
 
 def test_a_reused_code_over_http_revokes_the_tokens_it_gave(web, config, user):
     app = oidc.register(redirect_uri="http://127.0.0.1:9/callback")
-    client = OAuth2Session(
-        app.client_id,
-        app.secret,
-        scope=SCOPE,
-        redirect_uri=app.redirect_uri,
-        code_challenge_method="S256",
-    )
-    verifier = secrets.token_urlsafe(48)
-    url, _ = client.create_authorization_url(
-        config["authorization_endpoint"], code_verifier=verifier
-    )
-    back = follow_to_app(web, signed_in_browser(web, user.email), url)
+    client = authlib_session(app)
+    _url, back, verifier = sign_in_through(web, config, user.email, client)
     client.fetch_token(
         config["token_endpoint"], authorization_response=back, code_verifier=verifier
     )
@@ -239,8 +234,14 @@ def test_nginx_never_logs_a_providers_code_or_an_approval_key(
                 allow_redirects=False,
                 timeout=30,
             )
-        # (Less the probe that saw nginx start.)
-        logged = [line for line in nginx.access_log() if line["uri"] != "/"]
+
+        def requests_logged() -> list[dict]:
+            # (Less the probe that saw nginx start.)
+            return [line for line in nginx.access_log() if line["uri"] != "/"]
+
+        # nginx writes a request's line once its answer has gone out.
+        wait_until(lambda: len(requests_logged()) >= 3, 10, "the access log")
+        logged = requests_logged()
     finally:
         nginx.stop()
 
