@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+from typing import TYPE_CHECKING
 
 import requests
 
 # --profile's logins, in this process, come from many client addresses
 # through one trusted proxy, as the server's do.
 os.environ.setdefault("DJANGO_TRUSTED_PROXY_COUNT", "1")
-
-from typing import TYPE_CHECKING
 
 from common import (
     BENCH_DB,
