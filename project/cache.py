@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis import exceptions as redis_errors
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import redis
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # After a failure, stay on the fallback this long before trying Redis again.
 RETRY_AFTER = 5.0
@@ -44,6 +51,10 @@ class ReusedRedisClient(RedisCacheClient):
         return client
 
 
+class RedisUnavailableError(Exception):
+    """Redis is down: the work goes to the memory fallback instead."""
+
+
 class FailoverRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         options = params.setdefault("OPTIONS", {})
@@ -62,13 +73,27 @@ class FailoverRedisCache(RedisCache):
             try:
                 return getattr(super(), method)(*args, **kwargs)
             except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
-                self._redis_down_until = time.monotonic() + RETRY_AFTER
-                logger.error(  # noqa: TRY400 (the class says enough; no traceback per request)
-                    "Redis cache unreachable (%s): rate limits are per process "
-                    "until it is back",
-                    exc.__class__.__name__,
-                )
+                self._went_down(exc)
         return getattr(self._fallback, method)(*args, **kwargs)
+
+    def _went_down(self, exc: Exception) -> None:
+        self._redis_down_until = time.monotonic() + RETRY_AFTER
+        logger.error(
+            "Redis cache unreachable (%s): rate limits are per process "
+            "until it is back",
+            exc.__class__.__name__,
+        )
+
+    def on_redis(self, operation: Callable[[redis.Redis], T]) -> T:
+        """`operation` on Redis itself, for what the cache API cannot say in
+        one round trip (users/rate_limits.py). Raises RedisUnavailableError while
+        Redis is down, as the other operations fall back to memory."""
+        if time.monotonic() >= self._redis_down_until:
+            try:
+                return operation(self._cache.get_client(write=True))
+            except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
+                self._went_down(exc)
+        raise RedisUnavailableError
 
 
 def _on_redis_or_fallback(operation: str):

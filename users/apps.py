@@ -33,12 +33,12 @@ class UsersConfig(AppConfig):
         )
         from users.addresses import canonicalise_allauth_email_fields
         from users.ownership import install_in_allauth
-        from users.rate_limit_lock import install as outlive_no_dead_holder
+        from users.rate_limits import install as count_in_one_step
         from users.session_records import install as record_sessions_in_one_insert
 
         canonicalise_allauth_email_fields()
         install_in_allauth()
-        outlive_no_dead_holder()
+        count_in_one_step()
         record_sessions_in_one_insert()
         # allauth has no adapter hook for these: every way an address gets
         # verified ends in this signal, and every reset in the other.

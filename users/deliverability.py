@@ -32,7 +32,6 @@ from allauth.account.models import EmailAddress
 from allauth.core.internal import ratelimit as allauth_ratelimit
 from allauth.core.internal.httpkit import is_headless_request
 from django.contrib import messages
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -41,6 +40,7 @@ from django.utils.translation import gettext as _
 from mail import outbox, suppression
 from mail.messages import from_address
 from mail.models import OutgoingEmail, Suppression
+from users import rate_limits
 from users.emails import Kind
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ def limit_ends(request: HttpRequest, action: str, key: str) -> datetime | None:
         )
         history = [
             t
-            for t in cache.get(cache_key, [])
+            for t in rate_limits.hits(cache_key)
             if t > timezone.now().timestamp() - rate.duration
         ]
         if len(history) >= rate.amount:
