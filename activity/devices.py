@@ -12,17 +12,20 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from allauth.account.adapter import get_adapter
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from activity.app_settings import app_settings
-from activity.models import KnownDevice
+from activity.models import Event, KnownDevice
+from project.sql import column
+from project.sql import insert as sql_insert
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.http import HttpRequest
 
     from users.models import User
@@ -73,8 +76,11 @@ def fingerprint(user_agent: str, ip: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def note_sign_in(request: HttpRequest, user: User, ip: str, ua: str) -> None:
+def note_sign_in(
+    request: HttpRequest, user: User, ip: str, ua: str, *, event: Event
+) -> None:
     """Remember the device of this sign-in; mail the owner if it is new.
+    Writes the sign-in's `event` too, in the same statement as the read.
 
     New means unseen on this account, or unused for NEW_DEVICE_AFTER. One
     indexed read per sign-in; a write only for a new device, or once a day
@@ -82,10 +88,7 @@ def note_sign_in(request: HttpRequest, user: User, ip: str, ua: str) -> None:
     """
     now = timezone.now()
     key = fingerprint(ua, ip)
-    # One read answers both questions: is this device known, and is any?
-    # This device comes first, if the account has it.
-    this_first = ExpressionWrapper(Q(fingerprint=key), output_field=BooleanField())
-    device = KnownDevice.objects.filter(user=user).order_by(this_first.desc()).first()
+    device = _device_and_event(user, key, event)
     if device is None or device.fingerprint != key:
         # Two sign-ins at once from a new device: the second writes nothing.
         KnownDevice.objects.bulk_create(
@@ -109,6 +112,35 @@ def note_sign_in(request: HttpRequest, user: User, ip: str, ua: str) -> None:
         send_new_device_alert(request, user, ip, ua)
     if unused_for.days >= 1:
         KnownDevice.objects.filter(pk=device.pk).update(last_seen=now)
+
+
+class Device(NamedTuple):
+    pk: int
+    fingerprint: str
+    last_seen: datetime
+
+
+def _device_and_event(user: User, key: str, event: Event) -> Device | None:
+    """The one device a sign-in needs to see: this one (fingerprint `key`),
+    if the account has it, else any; one read answers both questions (is
+    this device known, and is any?). The INSERT of `event` goes with it, in
+    the same statement."""
+    insert, values, connection = sql_insert(event)
+
+    def col(name: str) -> str:
+        return column(KnownDevice, name, connection)
+
+    table = connection.ops.quote_name(KnownDevice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH event AS ({insert}) "  # noqa: S608 (names from the models)
+            f"SELECT {col('id')}, {col('fingerprint')}, {col('last_seen')} "
+            f"FROM {table} WHERE {col('user')} = %s "
+            f"ORDER BY {col('fingerprint')} = %s DESC LIMIT 1",
+            [*values, user.pk, key],
+        )
+        row = cursor.fetchone()
+    return Device(*row) if row else None
 
 
 def send_new_device_alert(request: HttpRequest, user: User, ip: str, ua: str) -> None:

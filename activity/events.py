@@ -45,8 +45,20 @@ def record(
     `details` is a small JSON object: which address, which kind of factor,
     how someone signed in. Never a secret.
     """
+    event = new_event(type, user, request, **details)
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(
+    type: Type,  # noqa: A002 (the event's own word)
+    user: User,
+    request: HttpRequest | None = None,
+    **details: Any,
+) -> Event:
+    """The event `record` writes, not yet written."""
     ip, ua = client_of(request)
-    return Event.objects.create(
+    return Event(
         user=user,
         email=getattr(user, "email", ""),
         type=type,

@@ -59,6 +59,8 @@ from mail import messages, providers, signals, suppression
 from mail.app_settings import app_settings
 from mail.models import OutgoingEmail
 from ops import request_id
+from project.sql import column
+from project.sql import insert as sql_insert
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -176,27 +178,12 @@ def insert_unless_queued(row: OutgoingEmail) -> int | None:
     """INSERT `row` unless one with its idempotency key exists: its new id,
     or None. One statement (ON CONFLICT DO NOTHING), where get_or_create
     would look first and then insert."""
-    meta = OutgoingEmail._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = db_connection.ops.quote_name
-
-    columns = {f.name: f.column for f in meta.concrete_fields}
-
-    def column(name: str) -> str:
-        return quote(columns[name] or name)
-
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608 (names from the model)
-        f"({', '.join(column(f.name) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({column('idempotency_key')}) DO NOTHING "
-        f"RETURNING {column('id')}"
+    sql, values, connection = sql_insert(row)
+    key, pk = (
+        column(OutgoingEmail, name, connection) for name in ("idempotency_key", "id")
     )
-    values = [
-        f.get_db_prep_save(f.pre_save(row, add=True), db_connection) for f in fields
-    ]
-    with db_connection.cursor() as cursor:
-        cursor.execute(sql, values)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ON CONFLICT ({key}) DO NOTHING RETURNING {pk}", values)
         inserted = cursor.fetchone()
     return inserted[0] if inserted else None
 
