@@ -1,5 +1,5 @@
 """Each sign-in recorded as a signed-in device (allauth.usersessions), in
-one INSERT.
+one INSERT, and its time as the account's last login, in one UPDATE.
 
 allauth's own receiver lists every session of the account at each login to
 purge the ended ones (a query each), then looks the new one up before
@@ -17,9 +17,14 @@ from allauth.account.signals import user_logged_in
 from allauth.usersessions import signals as usersessions_signals
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in as django_logged_in
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import connections, router
 from django.utils import timezone
+
+from project.sql import column
+from project.sql import insert as sql_insert
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -36,19 +41,34 @@ def record_sign_in(request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if not session.session_key:
         session.save()
     user_agent = request.META.get("HTTP_USER_AGENT", "")
-    UserSession.objects.bulk_create(
-        [
-            UserSession(
-                user=user,
-                session_key=session.session_key,
-                ip=get_adapter(request).get_client_ip(request),
-                user_agent=user_agent[:USER_AGENT_LENGTH],
-            )
-        ],
-        ignore_conflicts=True,
+    insert, values, connection = sql_insert(
+        UserSession(
+            user=user,
+            session_key=session.session_key,
+            ip=get_adapter(request).get_client_ip(request),
+            user_agent=user_agent[:USER_AGENT_LENGTH],
+        )
     )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{insert} ON CONFLICT DO NOTHING", values)
     if interval := settings.USERSESSIONS_ACTIVITY_INTERVAL:
         cache.set(SEEN_KEY.format(session.session_key), 1, interval)
+
+
+def update_last_login(sender: object, user: Any, **kwargs: Any) -> None:
+    """Django's receiver of the same name (django.contrib.auth.models), in
+    SQL written once: one UPDATE of the one column."""
+    user.last_login = timezone.now()
+    connection = connections[router.db_for_write(type(user))]
+    table = connection.ops.quote_name(user._meta.db_table)
+    last_login, pk = (
+        column(type(user), name, connection) for name in ("last_login", "id")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last_login} = %s WHERE {pk} = %s",  # noqa: S608 (names from the model)
+            [user.last_login, user.pk],
+        )
 
 
 def purge_ended_sessions() -> int:
@@ -62,6 +82,9 @@ def purge_ended_sessions() -> int:
 
 
 def install() -> None:
-    """In place of allauth's login receiver (users/apps.py)."""
+    """In place of allauth's and Django's login receivers (users/apps.py)."""
     user_logged_in.disconnect(receiver=usersessions_signals.on_user_logged_in)
     user_logged_in.connect(record_sign_in, dispatch_uid="users.session_records")
+    # Django's dispatch_uid: whichever app is ready first, one receiver.
+    django_logged_in.disconnect(dispatch_uid="update_last_login")
+    django_logged_in.connect(update_last_login, dispatch_uid="update_last_login")

@@ -6,6 +6,8 @@
 - A login's new session (`cycle_key`) is written once, at the end of the
   request, with everything the login stored in it, instead of an INSERT
   when the key changes and an UPDATE when the response goes out.
+- A new session's row is one INSERT ... ON CONFLICT DO NOTHING, without
+  the ORM's savepoint around it.
 
 Every end of a session passes through `delete` (a sign-out, a device ended
 from the list, an account deleted), so it says so: `session_ended`, which
@@ -27,6 +29,8 @@ from django.db import connections, router
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from project.sql import insert as sql_insert
 
 # Attempts at a fresh key before giving up (each a collision on 32 random
 # characters: never, in practice).
@@ -107,15 +111,24 @@ class SessionStore(db.SessionStore):
             session_ended.send(sender=type(self), session_key=key, reason=_reason.get())
 
     def save(self, must_create: bool = False) -> None:  # noqa: FBT001, FBT002 (Django's)
-        if not self._unsaved_new_key:
-            super().save(must_create=must_create)
-            return
-        for _ in range(ATTEMPTS):
-            try:
-                super().save(must_create=True)
-            except CreateError:
+        if self._unsaved_new_key:
+            for _ in range(ATTEMPTS):
+                if self._insert():
+                    self._unsaved_new_key = False
+                    return
                 self._session_key = self._get_new_session_key()
-                continue
-            self._unsaved_new_key = False
+            raise CreateError
+        if must_create and self.session_key is not None:
+            if not self._insert():
+                raise CreateError  # Django's create() draws another key
             return
-        raise CreateError
+        super().save(must_create=must_create)
+
+    def _insert(self) -> bool:
+        """Django's `save(must_create=True)` in one statement, without its
+        savepoint: the new row, unless its key is taken (False)."""
+        row = self.create_model_instance(self._get_session(no_load=True))  # type: ignore[attr-defined]
+        insert, values, connection = sql_insert(row)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING 1", values)
+            return cursor.fetchone() is not None

@@ -7,11 +7,15 @@ from http import HTTPStatus
 
 import pytest
 from allauth.usersessions.models import UserSession
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from mail.models import OutgoingEmail
 from tests.support.api import APP, bearer, call, login, me, refresh, tokens_of
 from tests.support.factories import PASSWORD, UserFactory
+from users.session_store import SessionStore
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +173,40 @@ def test_a_device_of_another_account_cannot_be_ended(user):
     assert page.get(f"/accounts/sessions/{theirs.pk}/end/").status_code == (
         HTTPStatus.METHOD_NOT_ALLOWED
     )
+
+
+def test_a_sign_in_records_its_time_as_the_last_login(user):
+    assert user.last_login is None
+    before = timezone.now()
+
+    Client().post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    login(Client(), user.email)  # over the API too
+
+    user.refresh_from_db()
+    assert user.last_login is not None
+    assert before < user.last_login <= timezone.now()
+
+
+def test_a_sign_ins_session_row_is_written_and_a_taken_key_is_drawn_again(
+    user, monkeypatch
+):
+    taken = UserFactory.create()
+    browser = Client()
+    browser.force_login(taken)
+    taken_key = browser.session.session_key
+    keys = iter([taken_key, "k" * 32])
+    monkeypatch.setattr(SessionStore, "_get_new_session_key", lambda self: next(keys))
+
+    client = Client()
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.cookies["sessionid"].value == "k" * 32
+    assert Session.objects.get(session_key="k" * 32).get_decoded()[
+        "_auth_user_id"
+    ] == str(user.pk)
+    assert Session.objects.get(session_key=taken_key).get_decoded()[
+        "_auth_user_id"
+    ] == str(taken.pk)
