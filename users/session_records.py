@@ -1,5 +1,5 @@
 """Each sign-in recorded as a signed-in device (allauth.usersessions), in
-one INSERT, and its time as the account's last login, in one UPDATE.
+one statement with its time as the account's last login.
 
 allauth's own receiver lists every session of the account at each login to
 purge the ended ones (a query each), then looks the new one up before
@@ -20,7 +20,6 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in as django_logged_in
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
-from django.db import connections, router
 from django.utils import timezone
 
 from project.sql import column
@@ -36,7 +35,9 @@ USER_AGENT_LENGTH = UserSession._meta.get_field("user_agent").max_length
 
 
 def record_sign_in(request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    """user_logged_in: the new session as a device of `user`."""
+    """user_logged_in: the new session as a device of `user`, and now as
+    its last login (Django's update_last_login, on Django's own signal, is
+    disconnected: every sign-in here is allauth's). One statement."""
     session = request.session
     if not session.session_key:
         session.save()
@@ -49,26 +50,19 @@ def record_sign_in(request: HttpRequest, user: Any, **kwargs: Any) -> None:
             user_agent=user_agent[:USER_AGENT_LENGTH],
         )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"{insert} ON CONFLICT DO NOTHING", values)
-    if interval := settings.USERSESSIONS_ACTIVITY_INTERVAL:
-        cache.set(SEEN_KEY.format(session.session_key), 1, interval)
-
-
-def update_last_login(sender: object, user: Any, **kwargs: Any) -> None:
-    """Django's receiver of the same name (django.contrib.auth.models), in
-    SQL written once: one UPDATE of the one column."""
     user.last_login = timezone.now()
-    connection = connections[router.db_for_write(type(user))]
     table = connection.ops.quote_name(user._meta.db_table)
     last_login, pk = (
         column(type(user), name, connection) for name in ("last_login", "id")
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET {last_login} = %s WHERE {pk} = %s",  # noqa: S608 (names from the model)
-            [user.last_login, user.pk],
+            f"WITH last_login AS (UPDATE {table} SET {last_login} = %s "  # noqa: S608 (names from the models)
+            f"WHERE {pk} = %s) {insert} ON CONFLICT DO NOTHING",
+            [user.last_login, user.pk, *values],
         )
+    if interval := settings.USERSESSIONS_ACTIVITY_INTERVAL:
+        cache.set(SEEN_KEY.format(session.session_key), 1, interval)
 
 
 def purge_ended_sessions() -> int:
@@ -85,6 +79,6 @@ def install() -> None:
     """In place of allauth's and Django's login receivers (users/apps.py)."""
     user_logged_in.disconnect(receiver=usersessions_signals.on_user_logged_in)
     user_logged_in.connect(record_sign_in, dispatch_uid="users.session_records")
-    # Django's dispatch_uid: whichever app is ready first, one receiver.
+    # record_sign_in writes the last login (django.contrib.auth, earlier in
+    # INSTALLED_APPS, has connected its own by now).
     django_logged_in.disconnect(dispatch_uid="update_last_login")
-    django_logged_in.connect(update_last_login, dispatch_uid="update_last_login")

@@ -8,7 +8,9 @@ from http import HTTPStatus
 import pytest
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -175,16 +177,26 @@ def test_a_device_of_another_account_cannot_be_ended(user):
     )
 
 
-def test_a_sign_in_records_its_time_as_the_last_login(user):
+def test_a_sign_in_records_its_time_as_the_last_login_with_its_device(user):
     assert user.last_login is None
     before = timezone.now()
 
-    Client().post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
-    login(Client(), user.email)  # over the API too
-
+    with CaptureQueriesContext(connection) as queries:
+        Client().post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
+    # Read now: the next request empties the log.
+    updates = [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"]]
     user.refresh_from_db()
-    assert user.last_login is not None
-    assert before < user.last_login <= timezone.now()
+    on_the_page = user.last_login
+    login(Client(), user.email)  # over the API too
+    user.refresh_from_db()
+
+    assert on_the_page is not None
+    assert before < on_the_page < user.last_login <= timezone.now()
+    (write,) = updates
+    assert write.startswith('WITH last_login AS (UPDATE "users_user"')
+    assert 'INSERT INTO "usersessions_usersession"' in write
 
 
 def test_a_sign_ins_session_row_is_written_and_a_taken_key_is_drawn_again(
