@@ -7,6 +7,8 @@ from allauth.mfa.webauthn import forms as webauthn_forms
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.urls import get_script_prefix
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from users.addresses import CanonicalEmailField
@@ -27,6 +29,37 @@ class SignupForm(allauth_forms.SignupForm):
                 if len(getlist(name)) > 1:
                     self.add_error(name, _("Enter a single value."))
         return super().clean()
+
+
+class LoginForm(allauth_forms.LoginForm):
+    """allauth's login form, whose empty rendering is kept per process.
+
+    Empty, it is the same for everyone who reads a language (labels,
+    placeholders, the "Forgot your password?" link): its widget, label and
+    error templates were a third of the login page's rendering
+    (bench/login_cost.py). A form with data, errors or initial values, or
+    rendered with a context of its own, is rendered afresh every time.
+    """
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if self.is_bound or context is not None or self.initial:
+            return super().render(template_name, context, renderer)
+        key = (
+            get_language(),
+            get_script_prefix(),
+            template_name or self.template_name,
+            renderer,
+        )
+        rendered = _EMPTY_LOGIN_FORMS.get(key)
+        if rendered is None:
+            rendered = super().render(template_name, context, renderer)
+            _EMPTY_LOGIN_FORMS[key] = rendered
+        return rendered
+
+
+# LoginForm's empty renderings, by language, script prefix, template and
+# renderer: a handful per process.
+_EMPTY_LOGIN_FORMS: dict[tuple, str] = {}
 
 
 class MailedCodeForm(forms.Form):

@@ -208,7 +208,7 @@ PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=60 * 6
 # django-allauth
 # https://docs.allauth.org/en/latest/account/configuration.html
 ACCOUNT_ADAPTER = "users.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "users.forms.SignupForm"}
+ACCOUNT_FORMS = {"login": "users.forms.LoginForm", "signup": "users.forms.SignupForm"}
 # The base of both the signup page's form and the signup API's input.
 ACCOUNT_SIGNUP_FORM_CLASS = "users.signup.SignupBase"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
