@@ -7,10 +7,12 @@ back), and a worker killed inside the lock held the account's logins back
 until the lock expired.
 
 Here, while the default cache is our Redis (project/cache.py), each limit's
-hits are a sorted set of their times: one Lua script drops the expired
-ones, counts and adds, atomically in Redis, with no lock to leave behind,
-and a rollback is one ZREM. Same rates, same windows, same keys (with a
-suffix: the value is of another type), same answers as allauth's.
+hits are a sorted set of their times, and one Lua script counts a hit
+against every limit of an action (drop the expired hits, count, add),
+atomically in Redis, with no lock to leave behind; a rollback is one
+pipeline of ZREMs. A successful login: three round trips. Same rates, same
+windows, same order, same keys (with a suffix: the value is of another
+type), same answers as allauth's.
 
 While Redis is down, or where the cache is not Redis (./dev run), allauth's
 own code counts, in the memory fallback, under its lock; a lock there is in
@@ -22,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from allauth.core.exceptions import RateLimited
@@ -36,24 +38,30 @@ if TYPE_CHECKING:
     import redis
     from django.http import HttpRequest
 
-# KEYS[1]: the limit's hits. ARGV: now, the window in seconds, how many hits
-# it allows, this hit's member, and "1" to record it ("0": only ask).
-# allauth's apply_rate: hits at or before now - window no longer count.
+# KEYS: the hits of each of an action's limits, in allauth's order. ARGV:
+# now, "1" to record the hit ("0": only ask), this hit's member, then each
+# limit's window in seconds and how many hits it allows. As allauth's loop:
+# limit by limit, hits at or before now - window no longer count; the first
+# limit that is full stops it, the ones before keep their hit. Returns how
+# many limits let the hit through.
 HIT = """
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
-  return 0
+local now, record, member = tonumber(ARGV[1]), ARGV[2] == '1', ARGV[3]
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[3 + 2 * i]) then
+    return i - 1
+  end
+  if record then
+    redis.call('ZADD', key, now, member)
+    redis.call('PEXPIRE', key, math.ceil(window * 1000))
+  end
 end
-if ARGV[5] == '1' then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
-end
-return 1
+return #KEYS
 """
 _script = Script(None, HIT.encode())  # type: ignore[arg-type]  # bytes need no client
 
-_allauth_consume_single_rate = ratelimit._consume_single_rate  # noqa: SLF001
+_allauth_consume = ratelimit.consume
 _allauth_clear = ratelimit.clear
 
 
@@ -68,71 +76,94 @@ def _hits_key(redis_cache: FailoverRedisCache, cache_key: str) -> str:
 
 
 @dataclass
-class RedisRateLimitUsage(ratelimit.SingleRateLimitUsage):
-    """A hit counted in Redis, which a rollback takes back."""
+class RedisRateLimitUsage(ratelimit.RateLimitUsage):
+    """A hit counted in Redis against each of an action's limits, which a
+    rollback takes back from all of them in one round trip."""
 
     member: str = ""
+    keys: list[str] = field(default_factory=list)
 
     def rollback(self) -> None:
         redis_cache = _redis_cache()
-        if redis_cache is None:
+        if redis_cache is None or not self.keys:
             return
-        key = _hits_key(redis_cache, self.cache_key)
+
+        def take_back(client: redis.Redis) -> None:
+            pipeline = client.pipeline(transaction=False)
+            for key in self.keys:
+                pipeline.zrem(key, self.member)
+            pipeline.execute()
+
         # As allauth's: a hit not taken back only makes the limit stricter.
         with contextlib.suppress(RedisUnavailableError):
-            redis_cache.on_redis(lambda client: client.zrem(key, self.member))
+            redis_cache.on_redis(take_back)
 
 
-def _consume_single_rate(  # noqa: PLR0913 (allauth's signature)
+def consume(  # noqa: PLR0913 (allauth's signature)
     request: HttpRequest,
     *,
     app: str,
     action: str,
-    rate: ratelimit.Rate,
+    config: dict[str, str] | None = None,
     key: Any = None,
     user: Any = None,
     dry_run: bool = False,
+    limit_get: bool = False,
     raise_exception: bool = False,
-) -> ratelimit.SingleRateLimitUsage | None:
-    """allauth's `_consume_single_rate`, in one round trip to Redis."""
+) -> ratelimit.RateLimitUsage | None:
+    """allauth's `consume`, every limit of the action in one round trip."""
     redis_cache = _redis_cache()
-    if redis_cache is not None:
-        cache_key = ratelimit.get_cache_key(
-            request, app=app, action=action, rate=rate, key=key, user=user
+    rates = ratelimit.get_rates(app=app, action=action, config=config)
+    if redis_cache is None or not rates or (not limit_get and request.method == "GET"):
+        return _allauth_consume(
+            request,
+            app=app,
+            action=action,
+            config=config,
+            key=key,
+            user=user,
+            dry_run=dry_run,
+            limit_get=limit_get,
+            raise_exception=raise_exception,
         )
-        now = time.time()
-        member = f"{now!r}:{os.urandom(6).hex()}"
-        hits_key = _hits_key(redis_cache, cache_key)
-
-        def hit(client: redis.Redis) -> int:
-            args = (now, rate.duration, rate.amount, member, "0" if dry_run else "1")
-            return _script(keys=[hits_key], args=args, client=client)
-
-        try:
-            allowed = redis_cache.on_redis(hit)
-        except RedisUnavailableError:
-            pass  # allauth's, below, on the memory fallback
-        else:
-            if allowed:
-                return RedisRateLimitUsage(
-                    cache_key=cache_key,
-                    cache_duration=rate.duration,
-                    timestamp=now,
-                    member=member,
-                )
-            if raise_exception:
-                raise RateLimited
-            return None
-    return _allauth_consume_single_rate(
-        request,
-        app=app,
-        action=action,
-        rate=rate,
-        key=key,
-        user=user,
-        dry_run=dry_run,
-        raise_exception=raise_exception,
-    )
+    keys = [
+        _hits_key(
+            redis_cache,
+            ratelimit.get_cache_key(
+                request, app=app, action=action, rate=rate, key=key, user=user
+            ),
+        )
+        for rate in rates
+    ]
+    now = time.time()
+    member = f"{now!r}:{os.urandom(6).hex()}"
+    args: list[Any] = [now, "0" if dry_run else "1", member]
+    for rate in rates:
+        args += [rate.duration, rate.amount]
+    try:
+        passed = redis_cache.on_redis(
+            lambda client: _script(keys=keys, args=args, client=client)
+        )
+    except RedisUnavailableError:
+        # allauth's own counting, on the memory fallback.
+        return _allauth_consume(
+            request,
+            app=app,
+            action=action,
+            config=config,
+            key=key,
+            user=user,
+            dry_run=dry_run,
+            limit_get=limit_get,
+            raise_exception=raise_exception,
+        )
+    if passed == len(rates):
+        return RedisRateLimitUsage(
+            usage=[], member=member, keys=[] if dry_run else keys
+        )
+    if raise_exception:
+        raise RateLimited
+    return None
 
 
 def clear(  # noqa: PLR0913 (allauth's signature)
@@ -185,5 +216,5 @@ def hits(cache_key: str) -> list[float]:
 
 def install() -> None:
     """Called once, from UsersConfig.ready()."""
-    ratelimit._consume_single_rate = _consume_single_rate  # noqa: SLF001
+    ratelimit.consume = consume
     ratelimit.clear = clear

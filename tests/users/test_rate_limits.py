@@ -50,6 +50,25 @@ def test_a_login_takes_no_lock_and_keeps_its_hits_in_redis(user, monkeypatch):
     assert {store.type(key) for key in windows} == {b"zset"}
 
 
+def test_a_login_counts_its_limits_in_three_round_trips(user):
+    store = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    sign_in(PASSWORD, user.email)  # Redis has the script from now on
+    store.config_resetstat()
+
+    status, _ = sign_in(PASSWORD, user.email)
+
+    assert status == HTTPStatus.FOUND
+    calls = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in store.info("commandstats").items()
+    }
+    # "login" (one limit), then "login_failed" (two), then its two given
+    # back in one pipeline.
+    assert calls["evalsha"] == 2
+    assert calls["zrem"] == 2
+    assert "get" not in calls  # no list of hits read from the cache
+
+
 def test_successful_logins_give_back_their_hit_and_failures_still_lock(user):
     for _ in range(4):
         assert TOO_MANY not in sign_in(WRONG, user.email)[1]
