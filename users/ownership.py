@@ -23,7 +23,7 @@ from django.apps import apps
 
 from mail.models import Suppression
 from users.addresses import canonical_or_none
-from users.models import User
+from users.models import User, user_columns, user_from_sql
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,7 +43,7 @@ def _owner_sql() -> str:
     factors = Authenticator._meta.db_table
     suppressions = Suppression._meta.db_table
     return (
-        f"SELECT u.*, "  # noqa: S608 (table names from the models; values are parameters)
+        f"SELECT {user_columns('u')}, "  # noqa: S608 (table names from the models; values are parameters)
         f"EXISTS (SELECT 1 FROM {addresses} a WHERE a.user_id = u.id "
         f"AND a.email = %(email)s AND a.verified) AS address_verified, "
         f"EXISTS (SELECT 1 FROM {factors} f WHERE f.user_id = u.id "
@@ -77,10 +77,9 @@ def owner_of(email: str) -> User | None:
     if canonical is None:
         return None
     totp, webauthn = LOGIN_FACTORS
-    rows = User.objects.raw(
+    owner = user_from_sql(
         OWNER_SQL, {"email": canonical, "totp": totp, "webauthn": webauthn}
     )
-    owner = next(iter(rows), None)
     if owner is not None:
         owner.looked_up_address = canonical  # type: ignore[attr-defined]
     return owner

@@ -4,7 +4,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, connection, transaction
 
-from users.models import User
+from tests.support.factories import UserFactory
+from users.models import User, user_columns, user_from_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +100,19 @@ def test_the_model_has_no_username_or_split_name():
     assert not names & {"username", "first_name", "last_name"}
     assert User.USERNAME_FIELD == User.EMAIL_FIELD == "email"
     assert User.REQUIRED_FIELDS == []
+
+
+def test_a_user_read_by_sql_written_once_is_the_users_every_field():
+    user = UserFactory.create(name="Ada", language="ko")
+    sql = f"SELECT {user_columns('u')}, 42 AS answer FROM users_user u WHERE u.id = %s"  # noqa: S608 (column names from the model)
+
+    found = user_from_sql(sql, [user.pk])
+    missing = user_from_sql(sql, [user.pk + 1000])
+
+    orm = User.objects.get(pk=user.pk)
+    assert found is not None
+    assert missing is None
+    assert found.answer == 42  # type: ignore[attr-defined]
+    assert found._state.adding is False  # noqa: SLF001 (Django's own marker of a saved row)
+    for field in User._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(orm, field.attname), field.name
