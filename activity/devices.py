@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from activity.app_settings import app_settings
 from activity.models import Event, KnownDevice
-from project.sql import column
+from project.sql import column, converted, converters, execute_after
 from project.sql import insert as sql_insert
 
 if TYPE_CHECKING:
@@ -131,16 +131,19 @@ def _device_and_event(user: User, key: str, event: Event) -> Device | None:
         return column(KnownDevice, name, connection)
 
     table = connection.ops.quote_name(KnownDevice._meta.db_table)
+    select = (
+        f"SELECT {col('id')}, {col('fingerprint')}, {col('last_seen')} "  # noqa: S608 (names from the models)
+        f"FROM {table} WHERE {col('user')} = %s "
+        f"ORDER BY {col('fingerprint')} = %s DESC LIMIT 1"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH event AS ({insert}) "  # noqa: S608 (names from the models)
-            f"SELECT {col('id')}, {col('fingerprint')}, {col('last_seen')} "
-            f"FROM {table} WHERE {col('user')} = %s "
-            f"ORDER BY {col('fingerprint')} = %s DESC LIMIT 1",
-            [*values, user.pk, key],
-        )
+        execute_after(cursor, (insert, values), (select, [user.pk, key]), name="event")
         row = cursor.fetchone()
-    return Device(*row) if row else None
+    if row is None:
+        return None
+    pk, found, last_seen = row
+    chain = converters(KnownDevice, "last_seen", connection)
+    return Device(pk, found, converted(last_seen, chain, connection))
 
 
 def send_new_device_alert(request: HttpRequest, user: User, ip: str, ua: str) -> None:

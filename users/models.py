@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from contextvars import ContextVar
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from project.sql import converted, converters
 from users.addresses import CANONICAL_VIOLATION, canonical_or_none
 
 # Set while the user of a JWT is loaded (users/api/authentication.py): it
@@ -234,33 +236,30 @@ def user_from_sql(sql: str, params: Any) -> User | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]
     fields = User._meta.concrete_fields
     values = list(row[: len(fields)])
-    for index, convert in _converters(connection):
-        values[index] = convert(values[index])
+    for index, chain in _converters(connection):
+        values[index] = converted(values[index], chain, connection)
     user = User.from_db(connection.alias, [f.attname for f in fields], values)
     for name, value in zip(names[len(fields) :], row[len(fields) :], strict=True):
         setattr(user, name, value)
     return user
 
 
-def _converters(connection: Any) -> list[tuple[int, Any]]:
-    """The database converters of the users table's columns (none for these
-    columns on PostgreSQL today: a JSON field added later would have one)."""
-    table = User._meta.db_table
-    found = []
-    for index, field in enumerate(User._meta.concrete_fields):
-        column = field.get_col(table)
-        chain = connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        )
-        if chain:
-
-            def convert(value: Any, chain: list = chain, column: Any = column) -> Any:
-                for converter in chain:
-                    value = converter(value, column, connection)
-                return value
-
-            found.append((index, convert))
+def _converters(connection: Any) -> list[tuple[int, list]]:
+    """The database converters of the users table's columns, by position
+    (none for these columns on PostgreSQL; dates and booleans on SQLite),
+    worked out once per connection."""
+    found = _CONVERTERS.get(connection)
+    if found is None:
+        found = [
+            (index, chain)
+            for index, field in enumerate(User._meta.concrete_fields)
+            if (chain := converters(User, field.name, connection))
+        ]
+        _CONVERTERS[connection] = found
     return found
+
+
+_CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -22,7 +22,7 @@ from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.utils import timezone
 
-from project.sql import column
+from project.sql import column, execute_after
 from project.sql import insert as sql_insert
 
 if TYPE_CHECKING:
@@ -55,11 +55,13 @@ def record_sign_in(request: HttpRequest, user: Any, **kwargs: Any) -> None:
     last_login, pk = (
         column(type(user), name, connection) for name in ("last_login", "id")
     )
+    update = f"UPDATE {table} SET {last_login} = %s WHERE {pk} = %s"  # noqa: S608 (names from the model)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH last_login AS (UPDATE {table} SET {last_login} = %s "  # noqa: S608 (names from the models)
-            f"WHERE {pk} = %s) {insert} ON CONFLICT DO NOTHING",
-            [user.last_login, user.pk, *values],
+        execute_after(
+            cursor,
+            (update, [user.last_login, user.pk]),
+            (f"{insert} ON CONFLICT DO NOTHING", values),
+            name="last_login",
         )
     if interval := settings.USERSESSIONS_ACTIVITY_INTERVAL:
         cache.set(SEEN_KEY.format(session.session_key), 1, interval)
