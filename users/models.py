@@ -29,7 +29,7 @@ with_primary_verified: ContextVar[bool] = ContextVar(
 
 # A user by primary key, and whether their primary address is verified. SQL
 # written once: on every JWT request, the ORM took longer to build and
-# compile this than PostgreSQL took to answer it. {columns}: USER_COLUMNS.
+# compile this than PostgreSQL took to answer it. {columns}: user_columns("u").
 USER_WITH_PRIMARY_VERIFIED = """
     SELECT {columns}, EXISTS (
         SELECT 1 FROM account_emailaddress a

@@ -99,6 +99,19 @@ class RedisRateLimitUsage(ratelimit.RateLimitUsage):
             redis_cache.on_redis(take_back)
 
 
+def _hits_keys(
+    redis_cache: FailoverRedisCache,
+    request: HttpRequest,
+    rates: list[ratelimit.Rate],
+    **where: Any,
+) -> list[str]:
+    """The Redis keys of `rates`' hits; `where`: app, action, key, user."""
+    return [
+        _hits_key(redis_cache, ratelimit.get_cache_key(request, rate=rate, **where))
+        for rate in rates
+    ]
+
+
 def consume(  # noqa: PLR0913 (allauth's signature)
     request: HttpRequest,
     *,
@@ -112,9 +125,8 @@ def consume(  # noqa: PLR0913 (allauth's signature)
     raise_exception: bool = False,
 ) -> ratelimit.RateLimitUsage | None:
     """allauth's `consume`, every limit of the action in one round trip."""
-    redis_cache = _redis_cache()
-    rates = ratelimit.get_rates(app=app, action=action, config=config)
-    if redis_cache is None or not rates or (not limit_get and request.method == "GET"):
+
+    def allauths_own() -> ratelimit.RateLimitUsage | None:
         return _allauth_consume(
             request,
             app=app,
@@ -126,15 +138,14 @@ def consume(  # noqa: PLR0913 (allauth's signature)
             limit_get=limit_get,
             raise_exception=raise_exception,
         )
-    keys = [
-        _hits_key(
-            redis_cache,
-            ratelimit.get_cache_key(
-                request, app=app, action=action, rate=rate, key=key, user=user
-            ),
-        )
-        for rate in rates
-    ]
+
+    redis_cache = _redis_cache()
+    rates = ratelimit.get_rates(app=app, action=action, config=config)
+    if redis_cache is None or not rates or (not limit_get and request.method == "GET"):
+        return allauths_own()
+    keys = _hits_keys(
+        redis_cache, request, rates, app=app, action=action, key=key, user=user
+    )
     now = time.time()
     member = f"{now!r}:{os.urandom(6).hex()}"
     args: list[Any] = [now, "0" if dry_run else "1", member]
@@ -145,18 +156,7 @@ def consume(  # noqa: PLR0913 (allauth's signature)
             lambda client: _script(keys=keys, args=args, client=client)
         )
     except RedisUnavailableError:
-        # allauth's own counting, on the memory fallback.
-        return _allauth_consume(
-            request,
-            app=app,
-            action=action,
-            config=config,
-            key=key,
-            user=user,
-            dry_run=dry_run,
-            limit_get=limit_get,
-            raise_exception=raise_exception,
-        )
+        return allauths_own()  # on the memory fallback
     if passed == len(rates):
         return RedisRateLimitUsage(
             usage=[], member=member, keys=[] if dry_run else keys
@@ -178,21 +178,15 @@ def clear(  # noqa: PLR0913 (allauth's signature)
     """allauth's `clear`, for the hits in Redis too."""
     _allauth_clear(request, app=app, action=action, config=config, key=key, user=user)
     redis_cache = _redis_cache()
-    if redis_cache is None:
+    rates = ratelimit.get_rates(app=app, action=action, config=config)
+    if redis_cache is None or not rates:
         return
-    keys = [
-        _hits_key(
-            redis_cache,
-            ratelimit.get_cache_key(
-                request, app=app, action=action, rate=rate, key=key, user=user
-            ),
-        )
-        for rate in ratelimit.get_rates(app=app, action=action, config=config)
-    ]
+    keys = _hits_keys(
+        redis_cache, request, rates, app=app, action=action, key=key, user=user
+    )
     # While Redis is down, the memory fallback's were cleared above.
-    if keys:
-        with contextlib.suppress(RedisUnavailableError):
-            redis_cache.on_redis(lambda client: client.delete(*keys))
+    with contextlib.suppress(RedisUnavailableError):
+        redis_cache.on_redis(lambda client: client.delete(*keys))
 
 
 def hits(cache_key: str) -> list[float]:
