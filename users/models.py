@@ -47,8 +47,7 @@ class UserManager(BaseUserManager["User"]):
         primary key (Django's ModelBackend.get_user) is one statement of SQL
         written once."""
         if with_primary_verified.get() and not args and kwargs.keys() == {"pk"}:
-            sql = USER_WITH_PRIMARY_VERIFIED.format(columns=user_columns("u"))
-            found = user_from_sql(sql, [kwargs["pk"]])
+            found = user_from_sql(_USER_BY_PK, [kwargs["pk"]])
             if found is None:
                 msg = "User matching query does not exist."
                 raise self.model.DoesNotExist(msg)
@@ -222,6 +221,10 @@ def user_columns(alias: str) -> str:
     """The users table's columns, as `alias`.column, in the model's order:
     what `user_from_sql` reads first."""
     return ", ".join(f'{alias}."{f.column}"' for f in User._meta.concrete_fields)
+
+
+# USER_WITH_PRIMARY_VERIFIED with its columns, worked out once.
+_USER_BY_PK = USER_WITH_PRIMARY_VERIFIED.format(columns=user_columns("u"))
 
 
 def user_from_sql(sql: str, params: Any) -> User | None:
