@@ -16,7 +16,7 @@ from allauth.socialaccount import signals as social
 from django.contrib.auth import signals as auth
 
 from activity.devices import note_sign_in
-from activity.events import Type, client_of, new_event, record
+from activity.events import Type, new_event, record
 from users.ownership import owner_of
 
 
@@ -27,10 +27,10 @@ def signed_up(request, user, **kwargs: Any) -> None:
 def logged_in(request, user, **kwargs: Any) -> None:
     records = get_authentication_records(request, user)
     methods = sorted({r["method"] for r in records}) if records else []
-    ip, ua = client_of(request)
-    # The event is written by the statement that looks the device up.
+    # The event is written by the statement that looks the device up; it
+    # holds the client's address and browser already.
     event = new_event(Type.LOGIN, user, request, methods=methods)
-    note_sign_in(request, user, ip or "", ua, event=event)
+    note_sign_in(request, user, event.ip or "", event.user_agent, event=event)
 
 
 def login_failed(credentials: dict, request=None, **kwargs: Any) -> None:
